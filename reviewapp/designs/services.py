@@ -1,0 +1,73 @@
+"""Writes to designs. Views call these; they hold the rules and the transactions."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from reviewapp.accounts.models import Membership, Role
+from reviewapp.designs.models import Design
+
+
+class StaleDesignError(Exception):
+    """The design changed since the form was read."""
+
+    def __init__(self, design: Design):
+        self.design = design
+        who = design.updated_by.get_username() if design.updated_by else "someone"
+        super().__init__(
+            f"{who} saved this design (revision {design.revision}) after you opened it. "
+            "Your changes were not saved: reload to see theirs, then apply yours again."
+        )
+
+
+# Who may move a design to which status. Members submit and withdraw; a
+# reviewer's verdict needs the reviewer role.
+STATUS_ROLE = {
+    Design.Status.DRAFT: Role.MEMBER,
+    Design.Status.IN_REVIEW: Role.MEMBER,
+    Design.Status.APPROVED: Role.REVIEWER,
+    Design.Status.CHANGES_REQUESTED: Role.REVIEWER,
+}
+
+
+def design_create(*, team, name: str, description: str, user, inputs: dict | None = None) -> Design:
+    return Design.objects.create(
+        team=team,
+        name=name,
+        description=description,
+        inputs=inputs or {},
+        created_by=user,
+        updated_by=user,
+    )
+
+
+@transaction.atomic
+def design_update(*, design: Design, revision: int, user, **fields) -> Design:
+    """Save `fields` only if the design is still at `revision`; bump the revision.
+
+    The compare-and-set runs in one UPDATE, so two concurrent saves of the same
+    revision cannot both win.
+    """
+    updated = Design.objects.filter(pk=design.pk, revision=revision).update(
+        **fields, revision=F("revision") + 1, updated_by=user, updated_at=timezone.now()
+    )
+    if not updated:
+        raise StaleDesignError(Design.objects.select_related("updated_by").get(pk=design.pk))
+    design.refresh_from_db()
+    return design
+
+
+def design_set_status(*, design: Design, status: str, user) -> Design:
+    design.status = status
+    design.updated_by = user
+    design.save(update_fields=["status", "updated_by", "updated_at"])
+    return design
+
+
+def design_delete(*, design: Design) -> None:
+    design.delete()
+
+
+def teams_for_user(user, *, role: str = Role.MEMBER):
+    memberships = Membership.objects.filter(user=user).select_related("team")
+    return [m.team for m in memberships if m.has_role(role)]

@@ -1,0 +1,103 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from reviewapp.accounts.models import Role
+from reviewapp.designs import services
+from reviewapp.designs.access import get_design_for_user, membership_of
+from reviewapp.designs.forms import DesignCreateForm, DesignEditForm, DesignStatusForm
+from reviewapp.designs.models import Design
+
+
+@require_http_methods(["GET"])
+def design_list(request: HttpRequest) -> HttpResponse:
+    designs = Design.objects.for_user(request.user).select_related("team")
+    teams = services.teams_for_user(request.user)
+    return render(request, "designs/list.html", {"designs": designs, "teams": teams})
+
+
+@require_http_methods(["GET", "POST"])
+def design_create(request: HttpRequest) -> HttpResponse:
+    teams = services.teams_for_user(request.user)
+    if not teams:
+        raise PermissionDenied("You belong to no team yet: ask an admin to add you to one.")
+    form = DesignCreateForm(request.POST or None, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        design = services.design_create(
+            team=form.cleaned_data["team"],
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            user=request.user,
+        )
+        messages.success(request, f"Created “{design.name}”.")
+        return redirect("designs:detail", pk=design.pk)
+    return render(request, "designs/create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET"])
+def design_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    design = get_design_for_user(request, pk)
+    membership = membership_of(request.user, design.team_id)
+    return render(
+        request,
+        "designs/detail.html",
+        {
+            "design": design,
+            "membership": membership,
+            "status_form": DesignStatusForm(initial={"status": design.status}),
+            "can_review": membership.has_role(Role.REVIEWER),
+            "can_delete": membership.has_role(Role.OWNER),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def design_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    design = get_design_for_user(request, pk, role=Role.MEMBER)
+    initial = {"name": design.name, "description": design.description, "revision": design.revision}
+    form = DesignEditForm(request.POST or None, initial=initial, team=design.team, exclude_pk=design.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.design_update(
+                design=design,
+                revision=form.cleaned_data["revision"],
+                user=request.user,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+            )
+        except services.StaleDesignError as exc:
+            form.add_error(None, str(exc))
+            return render(request, "designs/edit.html", {"form": form, "design": design}, status=409)
+        messages.success(request, "Saved.")
+        return redirect("designs:detail", pk=design.pk)
+    status = 400 if form.errors else 200
+    return render(request, "designs/edit.html", {"form": form, "design": design}, status=status)
+
+
+@require_POST
+def design_set_status(request: HttpRequest, pk: int) -> HttpResponse:
+    design = get_design_for_user(request, pk)
+    form = DesignStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Status: {form.errors['status'][0]}")
+        return redirect("designs:detail", pk=design.pk)
+    status = form.cleaned_data["status"]
+    needed = services.STATUS_ROLE[Design.Status(status)]
+    if not membership_of(request.user, design.team_id).has_role(needed):
+        raise PermissionDenied(f"Only a {Role(needed).label.lower()} can mark a design “{Design.Status(status).label}”.")
+    services.design_set_status(design=design, status=status, user=request.user)
+    messages.success(request, f"Status is now “{design.get_status_display()}”.")
+    return redirect("designs:detail", pk=design.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def design_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    design = get_design_for_user(request, pk, role=Role.OWNER)
+    if request.method == "POST":
+        name = design.name
+        services.design_delete(design=design)
+        messages.success(request, f"Deleted “{name}”.")
+        return redirect("designs:list")
+    return render(request, "designs/delete.html", {"design": design})
