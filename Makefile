@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`.
+# Everything else here is what they need, done once and redone only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install install-dev worker docs clean
+
+run: install
+	./scripts/run.sh
+
+test: install-dev
+	DATA_DIR="$(CURDIR)/data/test" $(PY) -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --editable .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet --editable '.[dev]'
+	touch $@
+
+worker: install
+	$(PY) -m celery -A reviewapp worker -Q default,gpu -P threads -c 2 -l INFO
+
+clean:
+	rm -rf data/test staticfiles .pytest_cache
