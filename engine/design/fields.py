@@ -1,0 +1,294 @@
+"""Every field of a design, defined once, in form order.
+
+Sections follow the seed course: requirements are lesson 2 (requirements analysis); architecture
+sections are lessons 3 (data), 4 (serving), 5 (scaling), 6 (reliability), 7 (cost) and the
+monitoring part of lesson 8.
+"""
+
+from __future__ import annotations
+
+from engine.design.schema import Choice, Field, Section
+from engine.planning.gpu_catalog import gpu_choices
+
+GENERATIVE = {"field": "requirements.workload_type", "in": ["generative"]}
+TOKENISED = {"field": "requirements.workload_type", "in": ["generative", "embed"]}
+BATCHING = {"field": "architecture.batching_mode", "in": ["dynamic", "continuous", "static"]}
+TIERED = {"field": "architecture.model_routing", "in": ["rules", "learned_router"]}
+MIXED = {"field": "architecture.pricing_model", "in": ["mixed"]}
+MAX_QPS = 10_000_000.0
+MAX_MS = 3_600_000.0
+
+
+def _c(*pairs: tuple[str, str] | tuple[str, str, str]) -> tuple[Choice, ...]:
+    return tuple(Choice(*pair) for pair in pairs)
+
+
+SECTION_INFO: dict[str, tuple[str, str]] = {
+    # requirements (lesson 2)
+    "workload": ("Workload", "What the system does and how it is called."),
+    "latency": ("Latency budget", "Percentile targets end to end, and how the p99 budget is shared out."),
+    "traffic": ("Traffic", "Request rates (or users x requests x peak factor) and payload sizes."),
+    "data_volume": ("Data volume", "Training data, new data, logs and how long they are kept."),
+    "availability": ("Availability", "Uptime target, recovery objectives and regions."),
+    "model": ("Model", "The model's shape: family, size, precision, context length."),
+    "budget": ("Budget", "What the GPU fleet may cost."),
+    # architecture (lessons 3-8)
+    "data": ("Data architecture", "Pipelines, feature store, storage and data versioning (lesson 3)."),
+    "serving": ("Model serving", "Inference mode, server, hardware, batching, rollout and autoscaling (lesson 4)."),
+    "scaling": ("Scaling", "Scaling direction, parallelism, utilisation and caches (lesson 5)."),
+    "reliability": ("Reliability", "Fallbacks, circuit breakers, timeouts, health checks, SLOs, redundancy (lesson 6)."),
+    "cost": ("Cost", "Pricing plan, quantization, tiered serving and build vs. buy (lesson 7)."),
+    "monitoring": ("Monitoring", "Dashboards, alerting and feedback (lesson 8)."),
+}
+
+REQUIREMENT_FIELDS: tuple[Field, ...] = (
+    # --- workload
+    Field("requirements.use_case", "Use case", "text", "workload",
+          help="What the system does and for whom, in a sentence or two.", max_length=2000,
+          placeholder="Answer support questions from our product docs"),
+    Field("requirements.workload_timing", "Workload timing", "choice", "workload",
+          help="How results are consumed: a user waiting online, within seconds, in scheduled batches, or on a stream.",
+          choices=_c(("online", "Online (user waits)"), ("near_real_time", "Near real time (seconds)"),
+                     ("batch", "Batch (scheduled)"), ("streaming", "Streaming (event by event)"))),
+    Field("requirements.workload_type", "Model task", "choice", "workload",
+          help="Generative workloads produce tokens one by one; the others answer in one forward pass.",
+          choices=_c(("generative", "Generative (LLM, text generation)"), ("classify", "Classification"),
+                     ("embed", "Embedding / retrieval"), ("rank", "Ranking / recommendation"),
+                     ("score", "Scoring / regression"))),
+    # --- latency
+    Field("requirements.latency_p50_ms", "P50 latency", "float", "latency", unit="ms", min=0.01, max=MAX_MS,
+          help="Median end-to-end latency target, as the caller measures it."),
+    Field("requirements.latency_p95_ms", "P95 latency", "float", "latency", unit="ms", min=0.01, max=MAX_MS,
+          help="95th-percentile end-to-end latency target."),
+    Field("requirements.latency_p99_ms", "P99 latency", "float", "latency", unit="ms", min=0.01, max=MAX_MS,
+          help="99th-percentile end-to-end latency target: the budget the plan is sized against."),
+    Field("requirements.time_to_first_token_ms", "Time to first token", "float", "latency", unit="ms",
+          min=0.01, max=MAX_MS, shown_when=GENERATIVE,
+          help="Target p99 delay until the first generated token reaches the user (streamed responses)."),
+    Field("requirements.time_per_output_token_ms", "Time per output token", "float", "latency", unit="ms",
+          min=0.01, max=60_000.0, shown_when=GENERATIVE,
+          help="Target p99 gap between generated tokens (inter-token latency)."),
+    Field("requirements.network_latency_ms", "Network share of the budget", "float", "latency", unit="ms",
+          min=0.0, max=MAX_MS, default=10.0,
+          help="Round trip between caller and service, including load balancers and TLS."),
+    Field("requirements.preprocessing_ms", "Pre-processing share of the budget", "float", "latency", unit="ms",
+          min=0.0, max=MAX_MS, default=0.0,
+          help="Work before the model runs: tokenisation, feature lookups, retrieval for RAG."),
+    Field("requirements.postprocessing_ms", "Post-processing share of the budget", "float", "latency", unit="ms",
+          min=0.0, max=MAX_MS, default=0.0,
+          help="Work after the model: decoding, filtering, guardrails, formatting."),
+    # --- traffic
+    Field("requirements.average_qps", "Average QPS", "float", "traffic", unit="req/s", min=0.0, max=MAX_QPS,
+          help="Average requests per second over a day. Leave blank to derive it from users."),
+    Field("requirements.peak_qps", "Peak QPS", "float", "traffic", unit="req/s", min=0.0, max=MAX_QPS,
+          help="Highest sustained requests per second the system must serve within the latency budget."),
+    Field("requirements.daily_active_users", "Daily active users", "int", "traffic", unit="users",
+          min=0, max=10_000_000_000, help="Used to derive QPS when average QPS is blank."),
+    Field("requirements.requests_per_user_per_day", "Requests per user per day", "float", "traffic",
+          unit="req/user/day", min=0.0, max=1_000_000.0),
+    Field("requirements.peak_factor", "Peak factor", "float", "traffic", unit="x", min=1.0, max=1000.0,
+          default=3.0, help="Peak QPS / average QPS, used when peak QPS is blank."),
+    Field("requirements.peak_hours_per_day", "Peak hours per day", "float", "traffic", unit="h", min=0.0,
+          max=24.0, default=4.0,
+          help="Hours a day the fleet runs at peak size; an autoscaled fleet runs at average size otherwise."),
+    Field("requirements.request_size_kb", "Request size", "float", "traffic", unit="KB", min=0.0,
+          max=1_000_000.0, help="Average request payload."),
+    Field("requirements.response_size_kb", "Response size", "float", "traffic", unit="KB", min=0.0,
+          max=1_000_000.0, help="Average response payload."),
+    Field("requirements.input_tokens_per_request", "Input tokens per request", "int", "traffic", unit="tokens",
+          min=0, max=10_000_000, shown_when=TOKENISED,
+          help="Average prompt length including retrieved context and system prompt."),
+    Field("requirements.output_tokens_per_request", "Output tokens per request", "int", "traffic",
+          unit="tokens", min=0, max=1_000_000, shown_when=GENERATIVE, help="Average generated tokens."),
+    # --- data volume
+    Field("requirements.training_data_gb", "Training data", "float", "data_volume", unit="GB", min=0.0,
+          max=1e9, help="Size of the current training / fine-tuning / index corpus."),
+    Field("requirements.new_data_per_day_gb", "New data per day", "float", "data_volume", unit="GB/day",
+          min=0.0, max=1e8, help="New labelled data, documents or events landing each day (besides request logs)."),
+    Field("requirements.log_payloads", "Log requests and responses", "bool", "data_volume", default=True,
+          help="Keep request and response payloads (for debugging, evaluation and retraining)."),
+    Field("requirements.retention_days", "Retention", "int", "data_volume", unit="days", min=0, max=36_500,
+          help="How long new data and logs are kept. Blank means forever."),
+    Field("requirements.feature_freshness_s", "Feature freshness", "float", "data_volume", unit="s", min=0.0,
+          max=1e8, help="How stale a feature may be when the model reads it (0 = real time)."),
+    # --- availability
+    Field("requirements.availability_target_pct", "Availability target", "float", "availability", unit="%",
+          min=0.0, max=100.0, help="Share of time the service meets its SLO, e.g. 99.9."),
+    Field("requirements.rto_minutes", "Recovery time objective (RTO)", "float", "availability", unit="min",
+          min=0.0, max=1e6, help="Longest acceptable outage after a failure."),
+    Field("requirements.rpo_minutes", "Recovery point objective (RPO)", "float", "availability", unit="min",
+          min=0.0, max=1e6, help="Most data (in minutes) that may be lost in a failure."),
+    Field("requirements.regions", "Regions", "text_list", "availability", max_items=50, max_length=100,
+          help="Cloud regions served or deployed to.", placeholder="us-east-1, eu-west-1"),
+    # --- model
+    Field("requirements.model_name", "Model name", "text", "model", max_length=200,
+          placeholder="Llama-3.1-8B-Instruct"),
+    Field("requirements.model_family", "Model family", "choice", "model",
+          choices=_c(("decoder_llm", "Decoder-only LLM (GPT / Llama style)"),
+                     ("encoder", "Encoder transformer (BERT style)"),
+                     ("encoder_decoder", "Encoder-decoder (T5 style)"),
+                     ("vision", "Vision (CNN / ViT)"), ("mlp", "MLP / tabular network"),
+                     ("tree", "Tree ensemble (GBDT)"), ("other", "Other"))),
+    Field("requirements.model_params_billions", "Parameter count", "float", "model", unit="B params",
+          min=0.0, max=100_000.0, help="Parameters in billions (an 8B model is 8; a 110M BERT is 0.11)."),
+    Field("requirements.model_dtype", "Model precision", "choice", "model", default="bf16",
+          help="Precision of the released weights; quantization (cost section) may serve it smaller.",
+          choices=_c(("fp32", "fp32"), ("bf16", "bf16"), ("fp16", "fp16"), ("fp8", "fp8"), ("int8", "int8"),
+                     ("int4", "int4"))),
+    Field("requirements.sequence_length_tokens", "Max sequence length", "int", "model", unit="tokens", min=1,
+          max=10_000_000, help="Longest input (+ output) the model accepts; for non-text models, items per request."),
+    # --- budget
+    Field("requirements.monthly_gpu_budget_usd", "Monthly GPU budget", "float", "budget", unit="USD/month",
+          min=0.0, max=1e10, help="What the serving fleet may cost per month."),
+)
+
+ARCHITECTURE_FIELDS: tuple[Field, ...] = (
+    # --- data (lesson 3)
+    Field("architecture.pipeline_pattern", "Pipeline pattern", "choice", "data",
+          choices=_c(("lambda", "Lambda (batch + speed layer)"), ("kappa", "Kappa (one streaming pipeline)"),
+                     ("batch_only", "Batch only"))),
+    Field("architecture.feature_store", "Feature store", "choice", "data",
+          choices=_c(("online_offline", "Online and offline"), ("online", "Online only"),
+                     ("offline", "Offline only"), ("none", "None"))),
+    Field("architecture.storage_pattern", "Analytical storage", "choice", "data",
+          choices=_c(("data_lake", "Data lake"), ("warehouse", "Data warehouse"), ("lakehouse", "Lakehouse"))),
+    Field("architecture.data_versioning", "Data versioning", "choice", "data",
+          choices=_c(("dvc", "DVC"), ("delta_lake", "Delta Lake"), ("lakefs", "lakeFS"), ("none", "None"))),
+    # --- serving (lesson 4)
+    Field("architecture.inference_mode", "Inference mode", "choice", "serving",
+          choices=_c(("sync", "Synchronous (request / response)"), ("async", "Asynchronous (queue + callback)"),
+                     ("batch", "Batch inference"))),
+    Field("architecture.serving_framework", "Serving framework", "choice", "serving",
+          choices=_c(("torchserve", "TorchServe"), ("triton", "NVIDIA Triton"), ("vllm", "vLLM"),
+                     ("tgi", "Text Generation Inference"), ("custom", "Custom server"),
+                     ("managed_api", "Managed API (bought)"))),
+    Field("architecture.gpu_type", "Accelerator", "choice", "serving",
+          choices=tuple(Choice(key, label) for key, label in gpu_choices()),
+          help="Hardware one replica runs on; prices and figures come from the GPU catalog."),
+    Field("architecture.gpus_per_replica", "GPUs per replica", "int", "serving", unit="GPUs", min=1, max=64,
+          default=1, help="More than one when the model is split with tensor or pipeline parallelism."),
+    Field("architecture.batching_mode", "Batching", "choice", "serving",
+          choices=_c(("none", "None (one request per forward pass)"),
+                     ("dynamic", "Dynamic (wait up to a delay to fill a batch)"),
+                     ("continuous", "Continuous / in-flight (LLM servers)"), ("static", "Static batches"))),
+    Field("architecture.max_batch_size", "Max batch size", "int", "serving", unit="requests", min=1, max=4096,
+          default=16, shown_when=BATCHING),
+    Field("architecture.max_batch_delay_ms", "Max batch delay", "float", "serving", unit="ms", min=0.0,
+          max=60_000.0, default=5.0, shown_when={"field": "architecture.batching_mode", "in": ["dynamic"]},
+          help="Longest a request waits for its batch to fill; it is spent from the latency budget."),
+    Field("architecture.rollout_strategy", "Rollout", "choice", "serving",
+          choices=_c(("canary", "Canary"), ("blue_green", "Blue-green"), ("rolling", "Rolling"),
+                     ("shadow", "Shadow (mirror traffic)"))),
+    Field("architecture.canary_traffic_pct", "Canary traffic share", "float", "serving", unit="%", min=0.0,
+          max=100.0, default=5.0, shown_when={"field": "architecture.rollout_strategy", "in": ["canary"]}),
+    Field("architecture.model_routing", "Multi-model routing", "choice", "serving",
+          choices=_c(("none", "None (one model)"), ("rules", "Rule-based tiers"),
+                     ("learned_router", "Learned router"), ("ab_test", "A/B split"))),
+    Field("architecture.autoscaling_signal", "Autoscaling signal", "choice", "serving",
+          choices=_c(("none", "None (fixed fleet)"), ("gpu_utilisation", "GPU utilisation"),
+                     ("queue_depth", "Queue depth"), ("qps", "Requests per second"),
+                     ("latency", "Latency"), ("schedule", "Schedule"))),
+    Field("architecture.min_replicas", "Min replicas", "int", "serving", unit="replicas", min=0, max=100_000),
+    Field("architecture.max_replicas", "Max replicas", "int", "serving", unit="replicas", min=0, max=100_000),
+    # --- scaling (lesson 5)
+    Field("architecture.scaling_direction", "Scaling direction", "choice", "scaling",
+          choices=_c(("horizontal", "Horizontal (more replicas)"), ("vertical", "Vertical (bigger GPUs)"),
+                     ("both", "Both"))),
+    Field("architecture.parallelism", "Parallelism", "multichoice", "scaling",
+          choices=_c(("data", "Data (replicas)"), ("tensor", "Tensor"), ("pipeline", "Pipeline"))),
+    Field("architecture.target_utilisation_pct", "Target utilisation", "float", "scaling", unit="%", min=1.0,
+          max=100.0, default=70.0, help="Share of a replica's capacity used at peak; the rest is headroom."),
+    Field("architecture.caches", "Caches", "multichoice", "scaling",
+          choices=_c(("prompt", "Prompt / prefix (KV) cache"), ("embedding", "Embedding cache"),
+                     ("result", "Result cache"))),
+    Field("architecture.prompt_cache_hit_rate_pct", "Prompt cache hit rate", "float", "scaling", unit="%",
+          min=0.0, max=100.0, shown_when={"field": "architecture.caches", "contains": "prompt"},
+          help="Share of prompt tokens whose prefill is served from the prefix cache."),
+    Field("architecture.embedding_cache_hit_rate_pct", "Embedding cache hit rate", "float", "scaling", unit="%",
+          min=0.0, max=100.0, shown_when={"field": "architecture.caches", "contains": "embedding"},
+          help="Share of embedding computations served from cache (reduces model traffic for embedding workloads)."),
+    Field("architecture.result_cache_hit_rate_pct", "Result cache hit rate", "float", "scaling", unit="%",
+          min=0.0, max=100.0, shown_when={"field": "architecture.caches", "contains": "result"},
+          help="Share of requests answered from the result cache without running the model."),
+    # --- reliability (lesson 6)
+    Field("architecture.fallback_chain", "Fallback chain", "ordered", "reliability",
+          choices=_c(("smaller_model", "Smaller model"), ("rules", "Rules / heuristics"),
+                     ("cache", "Cached answer"), ("static_default", "Static default")),
+          help="What answers, in order, when the main model fails or is too slow."),
+    Field("architecture.circuit_breaker", "Circuit breaker", "bool", "reliability"),
+    Field("architecture.circuit_breaker_error_rate_pct", "Circuit breaker error threshold", "float",
+          "reliability", unit="%", min=0.0, max=100.0, default=50.0,
+          shown_when={"field": "architecture.circuit_breaker", "in": [True]},
+          help="Error rate over the window at which the breaker opens."),
+    Field("architecture.circuit_breaker_open_s", "Circuit breaker open time", "float", "reliability", unit="s",
+          min=0.0, max=86_400.0, default=30.0, shown_when={"field": "architecture.circuit_breaker", "in": [True]},
+          help="How long the breaker stays open before a trial request."),
+    Field("architecture.request_timeout_ms", "Request timeout", "float", "reliability", unit="ms", min=0.0,
+          max=MAX_MS),
+    Field("architecture.max_retries", "Max retries", "int", "reliability", unit="retries", min=0, max=20),
+    Field("architecture.health_checks", "Health checks", "multichoice", "reliability",
+          choices=_c(("liveness", "Liveness"), ("readiness", "Readiness"), ("startup", "Startup"))),
+    Field("architecture.slos", "SLOs defined", "multichoice", "reliability",
+          choices=_c(("availability", "Availability"), ("latency", "Latency"), ("error_rate", "Error rate"),
+                     ("output_quality", "Output quality"))),
+    Field("architecture.redundancy", "Redundancy", "choice", "reliability",
+          choices=_c(("single_zone", "Single zone"), ("multi_zone", "Multi-zone"),
+                     ("multi_region", "Multi-region"))),
+    Field("architecture.failure_domains", "Zones / regions", "int", "reliability", unit="domains", min=2, max=20,
+          default=2, shown_when={"field": "architecture.redundancy", "in": ["multi_zone", "multi_region"]},
+          help="Zones (or regions) the fleet is spread over; the plan survives losing one of them."),
+    Field("architecture.n_plus_one", "N+1 spare replica", "bool", "reliability",
+          help="Keep one replica beyond what peak load needs, for failures and rolling deploys."),
+    # --- cost (lesson 7)
+    Field("architecture.pricing_model", "Pricing plan", "choice", "cost", default="on_demand",
+          choices=_c(("on_demand", "On-demand"), ("spot", "Spot"), ("reserved_1y", "Reserved, 1 year"),
+                     ("reserved_3y", "Reserved, 3 years"), ("mixed", "Mixed (reserved + spot + on-demand)")),
+          help="The plan the budget is compared against; all plans are shown for comparison."),
+    Field("architecture.reserved_term", "Reserved term (mixed plan)", "choice", "cost", default="1y",
+          choices=_c(("1y", "1 year"), ("3y", "3 years")), shown_when=MIXED),
+    Field("architecture.reserved_share_pct", "Reserved share (mixed plan)", "float", "cost", unit="%", min=0.0,
+          max=100.0, default=50.0, shown_when=MIXED,
+          help="Share of GPU-hours on reserved capacity; keep it within the always-on baseline."),
+    Field("architecture.spot_share_pct", "Spot share (mixed plan)", "float", "cost", unit="%", min=0.0,
+          max=100.0, default=20.0, shown_when=MIXED,
+          help="Share of GPU-hours on spot capacity; on-demand covers the rest."),
+    Field("architecture.quantization", "Quantization", "choice", "cost", default="none",
+          choices=_c(("none", "None"), ("int8", "int8"), ("fp8", "fp8"), ("int4", "int4 (weight-only)"))),
+    Field("architecture.distillation", "Distilled model", "bool", "cost",
+          help="The served model is distilled from a larger one."),
+    Field("architecture.cheap_tier_share_pct", "Traffic routed to a cheaper tier", "float", "cost", unit="%",
+          min=0.0, max=100.0, default=0.0, shown_when=TIERED,
+          help="Share of requests (after caches) that a cheaper model answers."),
+    Field("architecture.cheap_tier_cost_ratio_pct", "Cheaper tier cost per request", "float", "cost", unit="%",
+          min=0.0, max=100.0, default=10.0, shown_when=TIERED,
+          help="Cost of a cheap-tier request as a share of a main-model request."),
+    Field("architecture.api_price_per_1m_input_tokens_usd", "API price per 1M input tokens", "float", "cost",
+          unit="USD/1M tokens", min=0.0, max=100_000.0, shown_when=TOKENISED,
+          help="A managed API's list price, for the build vs. buy comparison."),
+    Field("architecture.api_price_per_1m_output_tokens_usd", "API price per 1M output tokens", "float", "cost",
+          unit="USD/1M tokens", min=0.0, max=100_000.0, shown_when=GENERATIVE),
+    # --- monitoring (lesson 8)
+    Field("architecture.dashboards", "Dashboards", "multichoice", "monitoring",
+          choices=_c(("latency", "Latency"), ("throughput", "Throughput"), ("errors", "Errors"),
+                     ("gpu_utilisation", "GPU utilisation"), ("drift", "Data / prediction drift"),
+                     ("cost", "Cost"), ("quality", "Output quality"))),
+    Field("architecture.alerting", "Alerting", "bool", "monitoring",
+          help="Alerts page someone when an SLO or budget is at risk."),
+    Field("architecture.feedback_loop", "Feedback loop", "bool", "monitoring",
+          help="User feedback and outcomes are captured for evaluation and retraining."),
+)
+
+FIELDS: tuple[Field, ...] = REQUIREMENT_FIELDS + ARCHITECTURE_FIELDS
+
+
+def build_sections() -> dict[str, tuple[Section, ...]]:
+    by_group: dict[str, list[Section]] = {"requirements": [], "architecture": []}
+    seen: list[tuple[str, str]] = []
+    for f in FIELDS:
+        if (f.group, f.section) not in seen:
+            seen.append((f.group, f.section))
+    for group, key in seen:
+        label, help_text = SECTION_INFO[key]
+        members = tuple(f for f in FIELDS if f.group == group and f.section == key)
+        by_group[group].append(Section(key, label, help_text, group, members))
+    return {group: tuple(items) for group, items in by_group.items()}
