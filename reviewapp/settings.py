@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "reviewapp.core",
     "reviewapp.accounts",
     "reviewapp.designs",
+    "reviewapp.checklists",
 ]
 
 MIDDLEWARE = [

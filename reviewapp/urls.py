@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("designs/", include("reviewapp.designs.urls")),
+    path("checklists/", include("reviewapp.checklists.urls")),
     path("admin/", admin.site.urls),
 ]
