@@ -15,10 +15,13 @@ def test_it_reports_database_and_broker(client, db):
     assert all(check["ok"] for check in body["checks"].values())
 
 
-def test_it_answers_503_when_the_broker_is_unreachable(client, db, settings, monkeypatch):
+def test_it_answers_503_when_the_broker_is_unreachable(client, db, monkeypatch):
     from reviewapp.celery import app
 
-    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    # Port 1 on loopback: nothing listens there. Patch the one call, not the
+    # app's config, so no cached producer pool keeps the dead URL afterwards.
+    dead = app.connection_for_write
+    monkeypatch.setattr(app, "connection_for_write", lambda **kw: dead("redis://127.0.0.1:1/0", **kw))
     response = client.get(reverse("healthz"))
     body = json.loads(response.content)
     assert response.status_code == 503
