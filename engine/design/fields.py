@@ -165,7 +165,7 @@ ARCHITECTURE_FIELDS: tuple[Field, ...] = (
     Field("architecture.gpu_type", "Accelerator", "choice", "serving",
           choices=tuple(Choice(key, label) for key, label in gpu_choices()),
           help="Hardware one replica runs on; prices and figures come from the GPU catalog."),
-    Field("architecture.gpus_per_replica", "GPUs per replica", "int", "serving", unit="GPUs", min=1, max=64,
+    Field("architecture.gpus_per_replica", "GPUs per replica", "int", "serving", unit="GPU", min=1, max=64,
           default=1, help="More than one when the model is split with tensor or pipeline parallelism."),
     Field("architecture.batching_mode", "Batching", "choice", "serving",
           choices=_c(("none", "None (one request per forward pass)"),

@@ -1,0 +1,574 @@
+"""The facts tree: every input of a design plus every number derived from it.
+
+    build_facts(inputs, *, measurements=None, gpu_catalog=None) -> Facts
+    fact_reference() -> [{"path", "unit", "description", "type"}, ...]
+    python -m engine.facts --markdown      the reference as Markdown (docs/facts.md)
+    python -m engine.facts --example       the demo design's facts as JSON
+
+Top-level paths: requirements.*, architecture.* (the inputs, as validated), traffic.*,
+latency_budget.*, data_volume.*, capacity.* (with capacity.estimate.*), cost.* (with
+cost.levers.*), benchmark.*. Values are CEL-friendly: null, bool, int, double, string, lists and
+maps; percentages are numbers 0-100. Checklist rules read this tree, e.g.
+`requirements.latency_p99_ms <= 200 && size(architecture.fallback_chain) >= 2`.
+
+The reference is generated from the design schema and from the calculators' result dataclasses,
+so it cannot drift from what `build_facts` produces (a test checks both directions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from engine.design import FIELDS, ValidationResult, example_design, field, validate
+from engine.planning.capacity import CapacityPlan, plan_capacity
+from engine.planning.common import Note, fact, finite, reference_rows, to_tree
+from engine.planning.cost import CostLevers, CostPlan, api_monthly_cost, plan_cost
+from engine.planning.data_volume import DataVolumePlan, plan_data_volume
+from engine.planning.gpu_catalog import catalog_errors, shipped_catalog
+from engine.planning.latency import LatencyBudget, plan_latency_budget
+from engine.planning.throughput import ThroughputEstimate, estimate_throughput, serving_dtype
+from engine.planning.traffic import TrafficPlan, plan_traffic
+
+PROVENANCES = ("entered", "estimated", "measured", "derived")
+BATCHING_MODES = ("dynamic", "continuous", "static")
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkFacts:
+    """What a benchmark run measured for one replica (all None until a run exists).
+
+    `build_facts(..., measurements=...)` takes a plain dict with these keys (others are ignored).
+    """
+
+    available: bool = fact(None, "True once a benchmark measured max QPS at the P99 budget.", default=False)
+    max_qps_at_p99: float | None = fact("req/s", "Highest arrival rate one replica sustains with P99 within "
+                                                 "the budget (server scenario search).", default=None)
+    p50_ms_at_peak: float | None = fact("ms", "Measured P50 latency at that rate.", default=None)
+    p95_ms_at_peak: float | None = fact("ms", "Measured P95 latency at that rate.", default=None)
+    p99_ms_at_peak: float | None = fact("ms", "Measured P99 latency at that rate.", default=None)
+    p99_budget_ms: float | None = fact("ms", "P99 budget the search used.", default=None)
+    offline_throughput_per_s: float | None = fact("items/s", "Best offline throughput (all requests available "
+                                                             "at once).", default=None)
+    device: str | None = fact(None, "Device the run used, e.g. 'NVIDIA H100 80GB HBM3' or 'cpu'.", default=None)
+    dtype: str | None = fact(None, "Precision the run used.", default=None)
+    torch_version: str | None = fact(None, "PyTorch version of the run.", default=None)
+    max_batch_size: int | None = fact("requests", "Batcher max batch size.", default=None)
+    max_queue_delay_ms: float | None = fact("ms", "Batcher max queue delay.", default=None)
+    seed: int | None = fact(None, "Random seed of the arrivals.", default=None)
+    duration_s: float | None = fact("s", "Length of the measured run.", default=None)
+    measured_at: str | None = fact(None, "When the run finished (ISO 8601).", default=None)
+    meets_p99_target: bool | None = fact(None, "Measured P99 at peak <= requirements.latency_p99_ms.", default=None)
+
+
+_BENCH_NUMBERS = ("max_qps_at_p99", "p50_ms_at_peak", "p95_ms_at_peak", "p99_ms_at_peak", "p99_budget_ms",
+                  "offline_throughput_per_s", "max_queue_delay_ms", "duration_s")
+_BENCH_INTS = ("max_batch_size", "seed")
+_BENCH_TEXTS = ("device", "dtype", "torch_version", "measured_at")
+
+# Result classes and where they sit in the tree (order = order of the reference).
+DERIVED_SECTIONS: tuple[tuple[str, type], ...] = (
+    ("traffic", TrafficPlan),
+    ("latency_budget", LatencyBudget),
+    ("data_volume", DataVolumePlan),
+    ("capacity", CapacityPlan),
+    ("capacity.estimate", ThroughputEstimate),
+    ("cost", CostPlan),
+    ("cost.levers", CostLevers),
+    ("benchmark", BenchmarkFacts),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """`tree`: nested plain dict; `meta`: path -> {unit, description, type, provenance};
+    `warnings`: [{path, message, severity}] with severity info | warning | error (field errors of
+    the inputs come first, as errors on the field's path)."""
+
+    tree: dict[str, Any]
+    meta: dict[str, dict[str, Any]]
+    warnings: list[dict[str, str]]
+    validation: ValidationResult
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: {"tree", "meta", "warnings", "errors"}."""
+        return {"tree": self.tree, "meta": self.meta, "warnings": self.warnings,
+                "errors": self.validation.errors}
+
+    def get(self, path: str, default: Any = None) -> Any:
+        """The value at a dotted path, e.g. facts.get("cost.monthly_usd.spot")."""
+        node: Any = self.tree
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+
+def build_facts(
+    inputs: Any,
+    *,
+    measurements: Mapping[str, Any] | None = None,
+    gpu_catalog: Mapping[str, Any] | None = None,
+) -> Facts:
+    """Validate `inputs` (any shape `engine.design.validate` takes) and derive every number.
+
+    Never raises on bad input: invalid fields become None plus an error warning; missing inputs
+    leave the numbers that need them as None. `measurements` is a benchmark result (keys of
+    `BenchmarkFacts`); its `max_qps_at_p99` replaces the per-replica estimate. `gpu_catalog`
+    defaults to the shipped catalog.
+    """
+    notes: list[Note] = []
+    catalog = gpu_catalog if gpu_catalog is not None else shipped_catalog()
+    problems = catalog_errors(catalog)
+    if problems:
+        notes.append(Note("cost.gpu_type", "The GPU catalog is invalid, the shipped one is used: "
+                                           + "; ".join(problems[:3]), "warning"))
+        catalog = shipped_catalog()
+    result = validate(inputs, gpu_catalog=catalog)
+    for key, messages in result.errors.items():
+        notes.extend(Note(key, message, "error") for message in messages)
+    values = result.flat()
+    hidden = set(result.hidden)
+
+    def entered(key: str) -> Any:
+        return values.get(key)
+
+    def assume(key: str) -> Any:
+        """The entered value, else the field's default (noted when the field is shown)."""
+        value = values.get(key)
+        if value is not None:
+            return value
+        default = field(key).default
+        if default is not None and key not in hidden:
+            f = field(key)
+            shown = f.choice_label(default) if f.choices else _show(default)
+            notes.append(Note(key, f"{f.label} is not set; the plan assumes {shown}"
+                                   f"{' ' + f.unit if f.unit else ''}.", "info"))
+        return default
+
+    bench, bench_notes = _benchmark(measurements, entered("requirements.latency_p99_ms"))
+    notes.extend(bench_notes)
+
+    generative = entered("requirements.workload_type") == "generative"
+    traffic = plan_traffic(
+        average_qps=entered("requirements.average_qps"),
+        peak_qps=entered("requirements.peak_qps"),
+        daily_active_users=entered("requirements.daily_active_users"),
+        requests_per_user_per_day=entered("requirements.requests_per_user_per_day"),
+        peak_factor=assume("requirements.peak_factor") if entered("requirements.peak_qps") is None and (
+            entered("requirements.average_qps") is not None or entered("requirements.daily_active_users") is not None
+        ) else entered("requirements.peak_factor"),
+        latency_p50_ms=entered("requirements.latency_p50_ms"),
+        latency_p99_ms=entered("requirements.latency_p99_ms"),
+        input_tokens_per_request=entered("requirements.input_tokens_per_request"),
+        output_tokens_per_request=entered("requirements.output_tokens_per_request"),
+    )
+    batching = entered("architecture.batching_mode")
+    queueing = assume("architecture.max_batch_delay_ms") if batching == "dynamic" else 0.0
+    latency = plan_latency_budget(
+        latency_p50_ms=entered("requirements.latency_p50_ms"),
+        latency_p99_ms=entered("requirements.latency_p99_ms"),
+        network_ms=assume("requirements.network_latency_ms"),
+        preprocessing_ms=assume("requirements.preprocessing_ms"),
+        queueing_ms=queueing,
+        postprocessing_ms=assume("requirements.postprocessing_ms"),
+        time_to_first_token_ms=entered("requirements.time_to_first_token_ms"),
+        time_per_output_token_ms=entered("requirements.time_per_output_token_ms"),
+        output_tokens_per_request=entered("requirements.output_tokens_per_request"),
+        request_timeout_ms=entered("architecture.request_timeout_ms"),
+    )
+    log_payloads = entered("requirements.log_payloads")
+    data_volume = plan_data_volume(
+        requests_per_day=traffic.requests_per_day,
+        peak_qps=traffic.peak_qps,
+        request_size_kb=entered("requirements.request_size_kb"),
+        response_size_kb=entered("requirements.response_size_kb"),
+        log_payloads=True if log_payloads is None else log_payloads,
+        new_data_per_day_gb=entered("requirements.new_data_per_day_gb"),
+        retention_days=entered("requirements.retention_days"),
+        training_data_gb=entered("requirements.training_data_gb"),
+    )
+
+    gpu_key = entered("architecture.gpu_type")
+    gpu = catalog["gpus"].get(gpu_key) if gpu_key else None
+    redundancy = entered("architecture.redundancy")
+    plan_inputs = {
+        "gpu": gpu,
+        "gpu_key": gpu_key,
+        "as_of": catalog.get("as_of"),
+        "generative": generative,
+        "params": entered("requirements.model_params_billions"),
+        "model_dtype": assume("requirements.model_dtype"),
+        "quantization": assume("architecture.quantization"),
+        "gpus_per_replica": assume("architecture.gpus_per_replica"),
+        "input_tokens": entered("requirements.input_tokens_per_request"),
+        "output_tokens": entered("requirements.output_tokens_per_request"),
+        "sequence_length": entered("requirements.sequence_length_tokens"),
+        "max_batch": assume("architecture.max_batch_size") if batching in BATCHING_MODES else 1,
+        "inference_budget_ms": latency.inference_budget_ms,
+        "prompt_hit": entered("architecture.prompt_cache_hit_rate_pct") or 0.0,
+        "request_hit": _combined_hit(entered("architecture.result_cache_hit_rate_pct"),
+                                     entered("architecture.embedding_cache_hit_rate_pct")
+                                     if entered("requirements.workload_type") == "embed" else None),
+        "tier_share": (assume("architecture.cheap_tier_share_pct") or 0.0) if "architecture.cheap_tier_share_pct"
+        not in hidden else 0.0,
+        "tier_ratio": assume("architecture.cheap_tier_cost_ratio_pct") if "architecture.cheap_tier_cost_ratio_pct"
+        not in hidden else 0.0,
+        "utilisation": assume("architecture.target_utilisation_pct"),
+        "min_replicas": entered("architecture.min_replicas"),
+        "max_replicas": entered("architecture.max_replicas"),
+        "failure_domains": assume("architecture.failure_domains") if redundancy in ("multi_zone", "multi_region")
+        else 1,
+        "n_plus_one": bool(entered("architecture.n_plus_one")),
+        "autoscaled": entered("architecture.autoscaling_signal") not in (None, "none"),
+        "peak_hours": assume("requirements.peak_hours_per_day") if entered("architecture.autoscaling_signal")
+        not in (None, "none") else field("requirements.peak_hours_per_day").default,
+        "pricing_model": assume("architecture.pricing_model"),
+        "reserved_term": assume("architecture.reserved_term") if "architecture.reserved_term" not in hidden
+        else field("architecture.reserved_term").default,
+        "reserved_share": _or_default(values, "architecture.reserved_share_pct", hidden, assume),
+        "spot_share": _or_default(values, "architecture.spot_share_pct", hidden, assume),
+        "budget": entered("requirements.monthly_gpu_budget_usd"),
+        "online": entered("requirements.workload_timing") == "online",
+        "api_in": entered("architecture.api_price_per_1m_input_tokens_usd"),
+        "api_out": entered("architecture.api_price_per_1m_output_tokens_usd"),
+        "measured_qps": bench.max_qps_at_p99 if bench.available else None,
+    }
+    estimate, capacity, cost = _fleet(plan_inputs, traffic)
+    levers = _levers(plan_inputs, traffic, estimate, cost)
+    notes.extend(traffic.notes + latency.notes + data_volume.notes + estimate.notes + capacity.notes + cost.notes)
+    notes.extend(_cross_checks(values, estimate, bench, plan_inputs))
+
+    capacity_tree = to_tree(capacity)
+    capacity_tree["estimate"] = to_tree(estimate)
+    cost_tree = to_tree(cost)
+    cost_tree["levers"] = to_tree(levers)
+    tree: dict[str, Any] = {
+        "requirements": dict(result.document["requirements"]),
+        "architecture": dict(result.document["architecture"]),
+        "traffic": to_tree(traffic),
+        "latency_budget": to_tree(latency),
+        "data_volume": to_tree(data_volume),
+        "capacity": capacity_tree,
+        "cost": cost_tree,
+        "benchmark": to_tree(bench),
+    }
+    meta = _meta(traffic, capacity)
+    return Facts(tree=tree, meta=meta, warnings=_dedupe(notes), validation=result)
+
+
+def _or_default(values: Mapping[str, Any], key: str, hidden: set[str], assume: Any) -> Any:
+    # Hidden mixed-plan shares still price the "mixed" row of the comparison, silently at defaults.
+    return field(key).default if key in hidden else assume(key)
+
+
+def _combined_hit(*rates_pct: float | None) -> float:
+    """Share of requests that never reach the model, % (independent caches in a row)."""
+    miss = 1.0
+    for rate in rates_pct:
+        number = finite(rate)
+        if number is not None:
+            miss *= 1.0 - min(max(number, 0.0), 100.0) / 100.0
+    return (1.0 - miss) * 100.0
+
+
+def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, tiers: bool = True,
+           quantized: bool = True) -> tuple[ThroughputEstimate, CapacityPlan, CostPlan]:
+    """Estimate, capacity and cost for the plan inputs; the flags switch levers off (for savings)."""
+    prompt_hit = p["prompt_hit"] if caches else 0.0
+    request_hit = p["request_hit"] if caches else 0.0
+    tier_share = p["tier_share"] if tiers else 0.0
+    tokens_in = p["input_tokens"]
+    if p["generative"] and tokens_in is not None:
+        tokens_in = tokens_in * (1.0 - min(max(prompt_hit, 0.0), 100.0) / 100.0)
+    estimate = estimate_throughput(
+        gpu=p["gpu"],
+        params_billions=p["params"],
+        dtype=serving_dtype(p["model_dtype"], p["quantization"] if quantized else "none"),
+        gpus_per_replica=p["gpus_per_replica"],
+        generative=p["generative"],
+        input_tokens=tokens_in,
+        output_tokens=p["output_tokens"],
+        sequence_length=p["sequence_length"],
+        max_batch_size=p["max_batch"],
+        inference_budget_ms=p["inference_budget_ms"],
+    )
+    measured = p["measured_qps"]
+    capacity = plan_capacity(
+        peak_qps=traffic.peak_qps,
+        average_qps=traffic.average_qps,
+        per_replica_qps=measured if measured is not None else estimate.per_replica_qps,
+        per_replica_qps_source="measured" if measured is not None else "estimated",
+        cache_hit_rate_pct=request_hit,
+        cheap_tier_share_pct=tier_share,
+        target_utilisation_pct=p["utilisation"],
+        gpus_per_replica=p["gpus_per_replica"],
+        min_replicas=p["min_replicas"],
+        max_replicas=p["max_replicas"],
+        failure_domains=p["failure_domains"],
+        n_plus_one=p["n_plus_one"],
+    )
+    requests = traffic.requests_per_month
+    miss = 1.0 - request_hit / 100.0
+    cheap_requests = requests * miss * tier_share / 100.0 if requests is not None else 0.0
+    api_in = api_out = None
+    if requests is not None:
+        if p["input_tokens"] is not None:
+            api_in = requests * (1.0 - (p["request_hit"] if caches else 0.0) / 100.0) * p["input_tokens"]
+        if p["output_tokens"] is not None:
+            api_out = requests * (1.0 - (p["request_hit"] if caches else 0.0) / 100.0) * p["output_tokens"]
+    cost = plan_cost(
+        gpu=p["gpu"],
+        gpu_type=p["gpu_key"],
+        price_as_of=p["as_of"],
+        replicas=capacity.replicas,
+        replicas_average=capacity.replicas_average,
+        gpus_per_replica=p["gpus_per_replica"],
+        autoscaled=p["autoscaled"],
+        peak_hours_per_day=p["peak_hours"],
+        pricing_model=p["pricing_model"],
+        reserved_term=p["reserved_term"],
+        reserved_share_pct=p["reserved_share"],
+        spot_share_pct=p["spot_share"],
+        per_replica_qps=capacity.per_replica_qps,
+        target_utilisation_pct=p["utilisation"],
+        cheap_tier_requests_per_month=cheap_requests,
+        cheap_tier_cost_ratio_pct=p["tier_ratio"],
+        requests_per_month=requests,
+        tokens_per_month=traffic.tokens_per_month,
+        api_monthly_usd=api_monthly_cost(input_tokens_per_month=api_in, output_tokens_per_month=api_out,
+                                         price_per_1m_input_usd=p["api_in"],
+                                         price_per_1m_output_usd=p["api_out"]),
+        monthly_budget_usd=p["budget"],
+        online=p["online"],
+    )
+    return estimate, capacity, cost
+
+
+def _levers(p: Mapping[str, Any], traffic: TrafficPlan, estimate: ThroughputEstimate,
+            cost: CostPlan) -> CostLevers:
+    selected = cost.monthly_usd.selected
+
+    def saving(**switches: bool) -> float | None:
+        other = _fleet(p, traffic, **switches)[2].monthly_usd.selected
+        return other - selected if other is not None and selected is not None else None
+
+    if p["measured_qps"] is not None:
+        quant_saving = speedup = None  # the measurement already includes whatever quantization does
+    elif p["quantization"] in (None, "none"):
+        quant_saving, speedup = 0.0, 1.0
+    else:
+        plain = _fleet(p, traffic, quantized=False)[0]
+        speedup = (estimate.per_replica_qps / plain.per_replica_qps
+                   if plain.per_replica_qps and estimate.per_replica_qps else None)
+        quant_saving = saving(quantized=False)
+    return CostLevers(
+        caching_savings_usd=saving(caches=False),
+        tier_routing_savings_usd=saving(tiers=False),
+        quantization_savings_usd=quant_saving,
+        quantization_speedup=speedup,
+    )
+
+
+def _cross_checks(values: Mapping[str, Any], estimate: ThroughputEstimate, bench: BenchmarkFacts,
+                  p: Mapping[str, Any]) -> list[Note]:
+    notes: list[Note] = []
+    if p["measured_qps"] is None and estimate.available:
+        target_ttft = finite(values.get("requirements.time_to_first_token_ms"))
+        if target_ttft is not None and estimate.time_to_first_token_ms is not None \
+                and estimate.time_to_first_token_ms > target_ttft:
+            notes.append(Note("requirements.time_to_first_token_ms",
+                              f"Estimated time to first token ({estimate.time_to_first_token_ms:.0f} ms) is above "
+                              f"the target ({target_ttft:g} ms).", "warning"))
+        target_tpot = finite(values.get("requirements.time_per_output_token_ms"))
+        if target_tpot is not None and estimate.time_per_output_token_ms is not None \
+                and estimate.time_per_output_token_ms > target_tpot:
+            notes.append(Note("requirements.time_per_output_token_ms",
+                              f"Estimated time per output token at batch {estimate.batch_size} "
+                              f"({estimate.time_per_output_token_ms:.1f} ms) is above the target "
+                              f"({target_tpot:g} ms).", "warning"))
+    if bench.meets_p99_target is False:
+        notes.append(Note("benchmark.p99_ms_at_peak",
+                          f"The benchmark's P99 at peak ({bench.p99_ms_at_peak:g} ms) is above the P99 target.",
+                          "warning"))
+    return notes
+
+
+def _benchmark(measurements: Any, p99_target: float | None) -> tuple[BenchmarkFacts, list[Note]]:
+    if not isinstance(measurements, Mapping) or not measurements:
+        return BenchmarkFacts(), []
+    notes: list[Note] = []
+    clean: dict[str, Any] = {}
+    for key in _BENCH_NUMBERS:
+        raw = measurements.get(key)
+        number = finite(raw)
+        if raw is not None and (number is None or number < 0):
+            notes.append(Note(f"benchmark.{key}", f"Ignored an invalid measurement {key}={raw!r}.", "warning"))
+            number = None
+        clean[key] = number
+    for key in _BENCH_INTS:
+        raw = measurements.get(key)
+        ok = isinstance(raw, int) and not isinstance(raw, bool)
+        if raw is not None and not ok:
+            notes.append(Note(f"benchmark.{key}", f"Ignored an invalid measurement {key}={raw!r}.", "warning"))
+        clean[key] = raw if ok else None
+    for key in _BENCH_TEXTS:
+        raw = measurements.get(key)
+        clean[key] = str(raw)[:200] if isinstance(raw, (str, int, float)) and not isinstance(raw, bool) else None
+    qps = clean["max_qps_at_p99"]
+    available = qps is not None and qps > 0
+    meets = None
+    if clean["p99_ms_at_peak"] is not None and finite(p99_target) is not None:
+        meets = clean["p99_ms_at_peak"] <= p99_target
+    return BenchmarkFacts(available=available, meets_p99_target=meets, **clean), notes
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value)}"
+    return str(value)
+
+
+def _dedupe(notes: list[Note]) -> list[dict[str, str]]:
+    seen: set[tuple[str, str]] = set()
+    out: list[dict[str, str]] = []
+    for note in notes:
+        if (note.path, note.message) not in seen:
+            seen.add((note.path, note.message))
+            out.append(note.to_dict())
+    return out
+
+
+# --- the reference --------------------------------------------------------------------------------
+
+_ENTERED_DERIVED = {"cost.gpu_type", "cost.price_as_of", "cost.budget_usd", "capacity.max_replicas",
+                    "data_volume.new_data_gb_per_day", "data_volume.retention_days"}
+
+
+def fact_reference() -> list[dict[str, Any]]:
+    """Every fact path with unit, description and CEL type (`?` marks values that may be null).
+
+    Generated from the design schema (inputs) and the result dataclasses (derived numbers).
+    """
+    rows: list[dict[str, Any]] = []
+    for f in FIELDS:
+        description = f.label + (f" - {f.help}" if f.help else "")
+        if f.choices:
+            description += " Values: " + ", ".join(f"'{c.value}'" for c in f.choices) + "."
+        nullable = f.kind not in ("multichoice", "ordered", "text_list")
+        rows.append({"path": f.key, "unit": f.unit, "description": description,
+                     "type": f.value_type + ("?" if nullable else "")})
+    for prefix, cls in DERIVED_SECTIONS:
+        nested_prefixes = {p for p, _ in DERIVED_SECTIONS if p.startswith(prefix + ".")}
+        for row in reference_rows(cls, prefix):
+            if not any(row["path"].startswith(n + ".") for n in nested_prefixes):
+                rows.append(row)
+    return rows
+
+
+def _meta(traffic: TrafficPlan, capacity: CapacityPlan) -> dict[str, dict[str, Any]]:
+    based_on = "derived" if capacity.per_replica_qps_source == "measured" else "estimated"
+    meta: dict[str, dict[str, Any]] = {}
+    for row in fact_reference():
+        path = row["path"]
+        top = path.split(".")[0]
+        if top in ("requirements", "architecture") or path in _ENTERED_DERIVED or path.startswith("cost.hourly_usd."):
+            provenance = "entered"
+        elif top == "traffic":
+            provenance = traffic.sources.get(path.split(".", 1)[1], "derived")
+        elif path.startswith("capacity.estimate."):
+            provenance = "estimated"
+        elif path == "capacity.per_replica_qps":
+            provenance = "measured" if capacity.per_replica_qps_source == "measured" else "estimated"
+        elif top in ("capacity", "cost") and not path.startswith("cost.build_vs_buy.api"):
+            provenance = based_on
+        elif top == "benchmark":
+            provenance = "measured"
+        else:
+            provenance = "derived"
+        meta[path] = {"unit": row["unit"], "description": row["description"], "type": row["type"],
+                      "provenance": provenance}
+    return meta
+
+
+def reference_markdown() -> str:
+    """The fact reference as a Markdown document (committed as docs/facts.md)."""
+    from engine.planning import throughput
+
+    lines = [
+        "# Fact reference",
+        "",
+        "<!-- Generated by `python -m engine.facts --markdown > docs/facts.md`; do not edit by hand. -->",
+        "",
+        "Checklist rules are CEL expressions over these paths, for example",
+        "`requirements.latency_p99_ms <= 200.0 && size(architecture.fallback_chain) >= 2`.",
+        "Types are CEL types; `?` means the value is `null` while the input is blank or the number",
+        "cannot be computed yet (guard with `x != null && ...`). Percentages are numbers from 0 to 100.",
+        "Lists are never null (empty when blank). Every fact also carries a provenance: `entered`",
+        "(typed by a person or from the price catalog), `estimated` (from the throughput model below),",
+        "`measured` (from a benchmark run) or `derived` (computed from the others).",
+        "",
+    ]
+    titles = {"requirements": "Requirements (inputs)", "architecture": "Architecture (inputs)",
+              "traffic": "Traffic", "latency_budget": "Latency budget", "data_volume": "Data volume",
+              "capacity": "Capacity", "cost": "Cost", "benchmark": "Benchmark (measured)"}
+    current = None
+    for row in fact_reference():
+        top = row["path"].split(".")[0]
+        if top != current:
+            current = top
+            lines += ["", f"## {titles[top]}", "", "| Path | Type | Unit | Description |", "|---|---|---|---|"]
+        description = row["description"].replace("|", "\\|")
+        lines.append(f"| `{row['path']}` | {row['type']} | {row['unit'] or ''} | {description} |")
+    lines += ["", "## How per-replica throughput is estimated", "",
+              "Until a benchmark has measured `benchmark.max_qps_at_p99`, `capacity.per_replica_qps` is an "
+              "**estimate** (`capacity.per_replica_qps_source == 'estimated'`):", ""]
+    lines += [line[4:] if line.startswith("    ") else line for line in (throughput.__doc__ or "").splitlines()]
+    from engine.planning import capacity as capacity_module, cost as cost_module
+
+    lines += ["", "## Caches, tiers and quantization", "",
+              "Requests that hit the result cache (and, for embedding workloads, the embedding cache) never "
+              "reach the model; of the rest, `architecture.cheap_tier_share_pct` go to the cheaper tier. So "
+              "`capacity.model_peak_qps` = peak QPS x (1 - result hit) x (1 - embedding hit, embed only) x "
+              "(1 - tier share). The prompt (prefix) cache shortens prefill: the estimate uses input tokens x "
+              "(1 - prompt hit). Quantization changes the serving precision, hence bytes per parameter and "
+              "the peak FLOP/s used by the estimate. `cost.levers.*` re-run the plan with each lever off and "
+              "report what it saves on the chosen plan.",
+              "", "## How capacity is sized", "", _dedent(capacity_module.plan_capacity.__doc__ or ""),
+              "", "## How cost is modelled", "", _dedent(cost_module.__doc__ or "")]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _dedent(text: str) -> str:
+    import textwrap
+
+    first, _, rest = text.partition("\n")
+    return (first.strip() + "\n" + textwrap.dedent(rest)).strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine.facts", description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--markdown", action="store_true", help="print the fact reference as Markdown")
+    group.add_argument("--json", action="store_true", help="print the fact reference as JSON")
+    group.add_argument("--example", action="store_true", help="print the demo design's facts as JSON")
+    args = parser.parse_args(argv)
+    if args.example:
+        json.dump(build_facts(example_design()).to_dict(), sys.stdout, indent=2)
+    elif args.json:
+        json.dump(fact_reference(), sys.stdout, indent=2)
+    else:
+        sys.stdout.write(reference_markdown())
+        return 0
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,127 @@
+"""Capacity: replicas and GPUs for peak (and average) load, with headroom and redundancy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.planning.common import Note, ceil_div, fact, finite, notes_field
+from engine.planning.throughput import ThroughputEstimate
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityPlan:
+    per_replica_qps: float | None = fact("req/s", "Requests per second one replica serves within the P99 budget: "
+                                                  "measured by a benchmark when one exists, else estimated.")
+    per_replica_qps_source: str | None = fact(None, "'measured' or 'estimated' (None when unknown).")
+    model_peak_qps: float | None = fact("req/s", "Peak QPS that reaches the main model: peak x (1 - cache hit "
+                                                 "rate) x (1 - cheaper-tier share).")
+    model_average_qps: float | None = fact("req/s", "Average QPS that reaches the main model.")
+    target_utilisation_pct: float = fact("%", "Share of a replica's capacity planned to be used at peak.")
+    replicas_for_load: int | None = fact("replicas", "ceil(model peak QPS / (per-replica QPS x utilisation "
+                                                     "target)), before redundancy.")
+    failure_domains: int = fact("domains", "Zones or regions the fleet survives losing one of (1 = none).")
+    n_plus_one: bool = fact(None, "One spare replica added beyond peak needs.")
+    replicas: int | None = fact("replicas", "Replicas at peak: redundancy and N+1 applied, at least min replicas.")
+    replicas_average: int | None = fact("replicas", "Replicas needed at average load (same rules).")
+    gpus_per_replica: int = fact("GPUs", "Accelerators per replica.")
+    gpus: int | None = fact("GPUs", "Accelerators at peak: replicas x GPUs per replica.")
+    gpus_average: int | None = fact("GPUs", "Accelerators at average load.")
+    utilisation_at_peak_pct: float | None = fact("%", "Model peak QPS / (replicas x per-replica QPS): the load on "
+                                                      "the whole fleet at peak.")
+    max_replicas: int | None = fact("replicas", "The autoscaler's ceiling (entered).")
+    within_max_replicas: bool | None = fact(None, "Peak replicas <= max replicas (None when no max is set).")
+    notes: tuple[Note, ...] = notes_field()
+
+
+def plan_capacity(
+    *,
+    peak_qps: float | None,
+    average_qps: float | None = None,
+    per_replica_qps: float | None,
+    per_replica_qps_source: str | None = "estimated",
+    cache_hit_rate_pct: float | None = 0.0,
+    cheap_tier_share_pct: float | None = 0.0,
+    target_utilisation_pct: float = 70.0,
+    gpus_per_replica: int = 1,
+    min_replicas: int | None = None,
+    max_replicas: int | None = None,
+    failure_domains: int = 1,
+    n_plus_one: bool = False,
+) -> CapacityPlan:
+    """Size the fleet for peak load.
+
+    load replicas = ceil(model QPS / (per-replica QPS x utilisation target)).
+    With D >= 2 failure domains the fleet must carry peak with one domain lost:
+    replicas = D x ceil(load replicas / (D - 1)). N+1 adds one replica. The result is at least
+    `min_replicas`. The same rules give the replicas needed at average load (for autoscaled cost).
+    """
+    util = min(max(finite(target_utilisation_pct) or 70.0, 1.0), 100.0)
+    domains = max(int(failure_domains or 1), 1)
+    g = max(int(gpus_per_replica or 1), 1)
+    spare = bool(n_plus_one)
+    reduce = (1.0 - _pct(cache_hit_rate_pct)) * (1.0 - _pct(cheap_tier_share_pct))
+    peak, avg = finite(peak_qps), finite(average_qps)
+    model_peak = peak * reduce if peak is not None else None
+    model_avg = avg * reduce if avg is not None else None
+    per_replica = finite(per_replica_qps)
+    if per_replica is not None and per_replica <= 0:
+        per_replica = None
+    floor = max(int(min_replicas), 0) if isinstance(min_replicas, int) else 0
+    ceiling = int(max_replicas) if isinstance(max_replicas, int) else None
+    notes: list[Note] = []
+
+    def size(qps: float | None) -> tuple[int | None, int | None]:
+        if qps is None or per_replica is None:
+            return None, None
+        load = ceil_div(qps, per_replica * util / 100.0) if qps > 0 else 0
+        total = load
+        if domains >= 2 and load > 0:
+            total = domains * ceil_div(load, domains - 1)
+        if spare and load > 0:
+            total += 1
+        return load, max(total, floor)
+
+    load_peak, replicas = size(model_peak)
+    _, replicas_avg = size(model_avg)
+    if per_replica is None:
+        notes.append(Note("capacity.replicas", "Replicas unknown: no measured or estimated per-replica "
+                                               "throughput.", "info"))
+    elif model_peak is None:
+        notes.append(Note("capacity.replicas", "Replicas unknown: peak QPS is not known.", "info"))
+    within = None
+    if replicas is not None and ceiling is not None:
+        within = replicas <= ceiling
+        if not within:
+            notes.append(Note("capacity.replicas",
+                              f"Peak load needs {replicas} replicas but max replicas is {ceiling}: the autoscaler "
+                              "will cap the fleet and latency will suffer at peak.", "warning"))
+    utilisation = None
+    if replicas and per_replica is not None and model_peak is not None:
+        utilisation = model_peak / (replicas * per_replica) * 100.0
+    return CapacityPlan(
+        per_replica_qps=per_replica,
+        per_replica_qps_source=per_replica_qps_source if per_replica is not None else None,
+        model_peak_qps=model_peak,
+        model_average_qps=model_avg,
+        target_utilisation_pct=util,
+        replicas_for_load=load_peak,
+        failure_domains=domains,
+        n_plus_one=spare,
+        replicas=replicas,
+        replicas_average=replicas_avg,
+        gpus_per_replica=g,
+        gpus=replicas * g if replicas is not None else None,
+        gpus_average=replicas_avg * g if replicas_avg is not None else None,
+        utilisation_at_peak_pct=utilisation,
+        max_replicas=ceiling,
+        within_max_replicas=within,
+        notes=tuple(notes),
+    )
+
+
+def _pct(value: float | None) -> float:
+    number = finite(value)
+    return 0.0 if number is None else min(max(number, 0.0), 100.0) / 100.0
+
+
+__all__ = ["CapacityPlan", "ThroughputEstimate", "plan_capacity"]

@@ -1,0 +1,276 @@
+"""Cost: the fleet's monthly cost under each pricing plan, unit costs, build vs. buy, the budget gap.
+
+Billing model (USD, month = 730 h):
+
+* used GPU-hours: an autoscaled fleet runs at peak size `peak_hours_per_day` hours a day and at
+  average size the rest: GPUs per replica x 365/12 x (average replicas x (24 - peak hours) +
+  peak replicas x peak hours). A fixed fleet (no autoscaling) runs peak replicas all 730 h.
+* on-demand and spot plans pay the used hours at their hourly price.
+* reserved plans (1 or 3 years) commit to the peak fleet around the clock: peak GPUs x 730 h.
+* the mixed plan pays the used hours at a blended price: reserved share x reserved price (the
+  chosen term) + spot share x spot price + the rest x on-demand price. Reserved hours beyond the
+  always-on baseline would sit idle, so a warning asks to keep the reserved share within it.
+* a cheaper tier (multi-model routing) answers its requests at `cheap_tier_cost_ratio_pct` of what
+  a main-model request costs on a fully used replica at the utilisation target:
+  plan price per GPU-hour x GPUs per replica / (per-replica QPS x utilisation x 3600).
+* unit costs divide the plan's monthly cost by all user requests (cache hits included) and by
+  all user tokens (input + output).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from engine.planning.common import DAYS_PER_MONTH, HOURS_PER_MONTH, Note, fact, finite, notes_field
+
+PLANS = ("on_demand", "spot", "reserved_1y", "reserved_3y", "mixed")
+NEAR_BUDGET_PCT = -10.0
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCosts:
+    on_demand: float | None = fact(None, "with on-demand capacity.", default=None)
+    spot: float | None = fact(None, "with spot capacity.", default=None)
+    reserved_1y: float | None = fact(None, "with 1-year reserved capacity for the peak fleet.", default=None)
+    reserved_3y: float | None = fact(None, "with 3-year reserved capacity for the peak fleet.", default=None)
+    mixed: float | None = fact(None, "with the mixed plan (reserved + spot + on-demand shares).", default=None)
+    selected: float | None = fact(None, "with the plan the design chose (architecture.pricing_model).",
+                                  default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyPrices:
+    on_demand: float | None = fact(None, "on-demand.", default=None)
+    spot: float | None = fact(None, "spot.", default=None)
+    reserved_1y: float | None = fact(None, "1-year reserved.", default=None)
+    reserved_3y: float | None = fact(None, "3-year reserved.", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class MixShares:
+    reserved_pct: float = fact("%", "Share of GPU-hours on reserved capacity.")
+    spot_pct: float = fact("%", "Share of GPU-hours on spot capacity.")
+    on_demand_pct: float = fact("%", "Share of GPU-hours on on-demand capacity (the rest).")
+    reserved_term: str = fact(None, "Reserved term of the mixed plan: '1y' or '3y'.")
+    baseline_share_pct: float | None = fact("%", "Share of used GPU-hours that the always-on (average-load) "
+                                                 "fleet accounts for; reserve no more than this.")
+
+
+@dataclass(frozen=True, slots=True)
+class BuildVsBuy:
+    api_monthly_usd: float | None = fact("USD/month", "A managed API at the entered token prices, for the "
+                                                      "requests that miss the result cache.")
+    self_hosted_monthly_usd: float | None = fact("USD/month", "The self-hosted fleet on the chosen plan.")
+    difference_usd: float | None = fact("USD/month", "API cost - self-hosted cost (positive: self-hosting "
+                                                     "is cheaper).")
+    cheaper: str | None = fact(None, "'self_hosted' or 'api' (None when either cost is unknown).")
+
+
+@dataclass(frozen=True, slots=True)
+class CostPlan:
+    gpu_type: str | None = fact(None, "Accelerator priced (catalog key).")
+    price_as_of: str | None = fact(None, "Date of the catalog prices.")
+    hourly_usd: HourlyPrices = fact("USD/GPU-hour", "Catalog price per accelerator-hour,")
+    autoscaled: bool = fact(None, "True when an autoscaling signal lets the fleet shrink off-peak.")
+    gpu_hours_per_month: float | None = fact("GPU-h/month", "GPU-hours used per month (see billing model).")
+    gpu_hours_always_on: float | None = fact("GPU-h/month", "GPU-hours of the peak fleet running all month.")
+    pricing_model: str = fact(None, "The plan the design chose.")
+    mix: MixShares = fact(None, "Mixed plan:")
+    monthly_usd: PlanCosts = fact("USD/month", "Monthly fleet cost")
+    per_1k_requests_usd: PlanCosts = fact("USD/1k requests", "Cost per 1,000 user requests")
+    per_1m_tokens_usd: PlanCosts = fact("USD/1M tokens", "Cost per 1M user tokens (input + output)")
+    cheap_tier_monthly_usd: float | None = fact("USD/month", "Part of the chosen plan's cost spent on the "
+                                                             "cheaper tier.")
+    budget_usd: float | None = fact("USD/month", "Monthly GPU budget (entered).")
+    budget_gap_usd: float | None = fact("USD/month", "Chosen plan's cost - budget (positive: over budget).")
+    budget_gap_pct: float | None = fact("%", "Budget gap as a share of the budget (40 means 40 % over).")
+    within_budget: bool | None = fact(None, "Chosen plan's cost <= budget (None when either is unknown).")
+    build_vs_buy: BuildVsBuy = fact(None, "Build vs. buy:")
+    notes: tuple[Note, ...] = notes_field()
+
+
+def plan_cost(
+    *,
+    gpu: Mapping[str, Any] | None,
+    gpu_type: str | None = None,
+    price_as_of: str | None = None,
+    replicas: int | None,
+    replicas_average: int | None = None,
+    gpus_per_replica: int = 1,
+    autoscaled: bool = False,
+    peak_hours_per_day: float = 4.0,
+    pricing_model: str = "on_demand",
+    reserved_term: str = "1y",
+    reserved_share_pct: float = 50.0,
+    spot_share_pct: float = 20.0,
+    per_replica_qps: float | None = None,
+    target_utilisation_pct: float = 70.0,
+    cheap_tier_requests_per_month: float = 0.0,
+    cheap_tier_cost_ratio_pct: float = 10.0,
+    requests_per_month: float | None = None,
+    tokens_per_month: float | None = None,
+    api_monthly_usd: float | None = None,
+    monthly_budget_usd: float | None = None,
+    online: bool = False,
+) -> CostPlan:
+    """Monthly cost of the fleet under every plan, per the billing model in the module docstring.
+
+    `gpu` is one catalog entry. `api_monthly_usd` is the managed API's cost for the same traffic
+    (see `api_monthly_cost`). Unknown inputs leave the dependent numbers as None.
+    """
+    prices = gpu.get("price_usd_per_hour", {}) if gpu else {}
+    hourly = HourlyPrices(**{p: finite(prices.get(p)) for p in ("on_demand", "spot", "reserved_1y", "reserved_3y")})
+    g = max(int(gpus_per_replica or 1), 1)
+    reserved_pct = min(max(finite(reserved_share_pct) or 0.0, 0.0), 100.0)
+    spot_pct = min(max(finite(spot_share_pct) or 0.0, 0.0), 100.0 - reserved_pct)
+    term = reserved_term if reserved_term in ("1y", "3y") else "1y"
+    peak_hours = min(max(finite(peak_hours_per_day) or 0.0, 0.0), 24.0)
+    notes: list[Note] = []
+
+    always_on = used = baseline_share = None
+    if isinstance(replicas, int):
+        always_on = replicas * g * HOURS_PER_MONTH
+        used = always_on
+        if autoscaled and isinstance(replicas_average, int):
+            average = min(replicas_average, replicas)
+            used = g * DAYS_PER_MONTH * (average * (24.0 - peak_hours) + replicas * peak_hours)
+            baseline_share = (average * g * HOURS_PER_MONTH / used * 100.0) if used else None
+        elif used:
+            baseline_share = 100.0
+
+    blended = None
+    term_price = hourly.reserved_1y if term == "1y" else hourly.reserved_3y
+    if None not in (term_price, hourly.spot, hourly.on_demand):
+        on_demand_share = 100.0 - reserved_pct - spot_pct
+        blended = (reserved_pct * term_price + spot_pct * hourly.spot + on_demand_share * hourly.on_demand) / 100.0
+    plan_price = {"on_demand": hourly.on_demand, "spot": hourly.spot, "reserved_1y": hourly.reserved_1y,
+                  "reserved_3y": hourly.reserved_3y, "mixed": blended}
+    plan_hours = {"on_demand": used, "spot": used, "reserved_1y": always_on, "reserved_3y": always_on,
+                  "mixed": used}
+
+    per_replica = finite(per_replica_qps)
+    util = min(max(finite(target_utilisation_pct) or 70.0, 1.0), 100.0) / 100.0
+    cheap_requests = max(finite(cheap_tier_requests_per_month) or 0.0, 0.0)
+    ratio = min(max(finite(cheap_tier_cost_ratio_pct) or 0.0, 0.0), 100.0) / 100.0
+
+    monthly: dict[str, float | None] = {}
+    cheap: dict[str, float | None] = {}
+    for plan in PLANS:
+        price, hours = plan_price[plan], plan_hours[plan]
+        fleet = price * hours if price is not None and hours is not None else None
+        tier = 0.0
+        if cheap_requests > 0 and ratio > 0:
+            if price is not None and per_replica:
+                tier = cheap_requests * price * g / (per_replica * util * 3600.0) * ratio
+            else:
+                tier = None
+        cheap[plan] = tier
+        monthly[plan] = fleet + tier if fleet is not None and tier is not None else None
+
+    selected_plan = pricing_model if pricing_model in PLANS else "on_demand"
+    monthly["selected"] = monthly[selected_plan]
+    requests, tokens = finite(requests_per_month), finite(tokens_per_month)
+    per_1k = {k: (v / requests * 1e3 if v is not None and requests else None) for k, v in monthly.items()}
+    per_1m = {k: (v / tokens * 1e6 if v is not None and tokens else None) for k, v in monthly.items()}
+
+    selected = monthly["selected"]
+    budget = finite(monthly_budget_usd)
+    gap = gap_pct = within = None
+    if selected is not None and budget is not None:
+        gap = selected - budget
+        within = gap <= 0
+        if budget > 0:
+            gap_pct = gap / budget * 100.0
+            if gap > 0:
+                notes.append(Note("cost.budget_gap_pct",
+                                  f"The {_plan_label(selected_plan)} cost (${selected:,.0f}/month) exceeds the GPU "
+                                  f"budget (${budget:,.0f}) by {gap_pct:.0f} %.", "warning"))
+            elif gap_pct > NEAR_BUDGET_PCT:
+                notes.append(Note("cost.budget_gap_pct",
+                                  f"The {_plan_label(selected_plan)} cost uses {100 + gap_pct:.0f} % of the GPU "
+                                  "budget: little room for growth.", "info"))
+        elif gap > 0:
+            gap_pct = None
+            notes.append(Note("cost.budget_gap_pct", "The GPU budget is 0 but the fleet costs money.", "warning"))
+    elif budget is None:
+        notes.append(Note("cost.budget_gap_pct", "No monthly GPU budget is set.", "info"))
+
+    if online and selected_plan == "spot":
+        notes.append(Note("cost.monthly_usd.spot", "An all-spot fleet for an online workload: spot capacity can "
+                                                   "be reclaimed at short notice; keep on-demand or reserved "
+                                                   "capacity for the baseline.", "warning"))
+    if selected_plan == "mixed" and baseline_share is not None and reserved_pct > baseline_share + 1e-9:
+        notes.append(Note("architecture.reserved_share_pct",
+                          f"The reserved share ({reserved_pct:g} %) is above the always-on baseline "
+                          f"({baseline_share:.0f} % of GPU-hours): reserved capacity would sit idle off-peak.",
+                          "warning"))
+
+    api = finite(api_monthly_usd)
+    difference = cheaper = None
+    if api is not None and selected is not None:
+        difference = api - selected
+        cheaper = "self_hosted" if difference >= 0 else "api"
+        if cheaper == "api":
+            notes.append(Note("cost.build_vs_buy.cheaper",
+                              f"A managed API would cost ${api:,.0f}/month, less than self-hosting "
+                              f"(${selected:,.0f}/month).", "info"))
+
+    on_demand_pct = 100.0 - reserved_pct - spot_pct
+    return CostPlan(
+        gpu_type=gpu_type if gpu else None,
+        price_as_of=price_as_of if gpu else None,
+        hourly_usd=hourly,
+        autoscaled=bool(autoscaled),
+        gpu_hours_per_month=used,
+        gpu_hours_always_on=always_on,
+        pricing_model=selected_plan,
+        mix=MixShares(reserved_pct, spot_pct, on_demand_pct, term, baseline_share),
+        monthly_usd=PlanCosts(**monthly),
+        per_1k_requests_usd=PlanCosts(**per_1k),
+        per_1m_tokens_usd=PlanCosts(**per_1m),
+        cheap_tier_monthly_usd=cheap[selected_plan],
+        budget_usd=budget,
+        budget_gap_usd=gap,
+        budget_gap_pct=gap_pct,
+        within_budget=within,
+        build_vs_buy=BuildVsBuy(api, selected, difference, cheaper),
+        notes=tuple(notes),
+    )
+
+
+def api_monthly_cost(
+    *,
+    input_tokens_per_month: float | None,
+    output_tokens_per_month: float | None,
+    price_per_1m_input_usd: float | None,
+    price_per_1m_output_usd: float | None,
+) -> float | None:
+    """A managed API's monthly cost: tokens / 1e6 x price, input and output; None without a price."""
+    total, priced = 0.0, False
+    for tokens, price in ((input_tokens_per_month, price_per_1m_input_usd),
+                          (output_tokens_per_month, price_per_1m_output_usd)):
+        tokens, price = finite(tokens), finite(price)
+        if price is not None and tokens is not None:
+            total += tokens / 1e6 * price
+            priced = True
+    return total if priced else None
+
+
+@dataclass(frozen=True, slots=True)
+class CostLevers:
+    """What each cost lever saves on the chosen plan (computed by `engine.facts`)."""
+
+    caching_savings_usd: float | None = fact("USD/month", "Chosen plan's cost without the caches - with them.",
+                                             default=None)
+    tier_routing_savings_usd: float | None = fact("USD/month", "Cost with every request on the main model - "
+                                                               "with the cheaper tier.", default=None)
+    quantization_savings_usd: float | None = fact("USD/month", "Cost unquantized - quantized (estimate; None when "
+                                                               "throughput is measured).", default=None)
+    quantization_speedup: float | None = fact("x", "Estimated per-replica throughput quantized / unquantized.",
+                                              default=None)
+
+
+def _plan_label(plan: str) -> str:
+    return {"on_demand": "on-demand", "spot": "spot", "reserved_1y": "1-year reserved",
+            "reserved_3y": "3-year reserved", "mixed": "mixed-plan"}[plan]
