@@ -48,3 +48,46 @@ class Design(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class GpuPrice(models.Model):
+    """One accelerator of the staff-edited price catalog.
+
+    The planning reads the catalog through `reviewapp.designs.catalog.gpu_catalog()`, which turns
+    these rows into the engine's plain catalog dict; while the table is empty it falls back to the
+    shipped `engine/data/gpu_prices.json` (`manage.py load_gpu_prices` copies that file in).
+    """
+
+    class Kind(models.TextChoices):
+        GPU = "gpu", "GPU"
+        CPU = "cpu", "CPU"
+
+    key = models.SlugField(max_length=64, unique=True, help_text="Stable id that designs store, e.g. h100-80gb.")
+    label = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.GPU)
+    position = models.PositiveIntegerField(default=0, help_text="Order in the accelerator menu.")
+    memory_gb = models.FloatField()
+    bf16_tflops = models.FloatField(help_text="Dense 16-bit tensor throughput.")
+    fp8_tflops = models.FloatField(null=True, blank=True)
+    int8_tops = models.FloatField(null=True, blank=True)
+    memory_bandwidth_gb_s = models.FloatField()
+    on_demand_usd_per_hour = models.FloatField()
+    spot_usd_per_hour = models.FloatField()
+    reserved_1y_usd_per_hour = models.FloatField()
+    reserved_3y_usd_per_hour = models.FloatField()
+    source = models.TextField(blank=True, help_text="Where the prices come from.")
+    as_of = models.DateField(null=True, blank=True, help_text="When the prices were read.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "key"]
+        verbose_name = "GPU price"
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        # The engine owns what a valid catalog entry is; ask it rather than restate the rules.
+        from reviewapp.designs.catalog import validate_gpu_price
+
+        validate_gpu_price(self)

@@ -5,6 +5,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from reviewapp.accounts.models import Membership, Role
+from reviewapp.designs.catalog import gpu_catalog
+from reviewapp.designs.document import validate_inputs, validation_error
 from reviewapp.designs.models import Design
 
 
@@ -55,6 +57,21 @@ def design_update(*, design: Design, revision: int, user, **fields) -> Design:
         raise StaleDesignError(Design.objects.select_related("updated_by").get(pk=design.pk))
     design.refresh_from_db()
     return design
+
+
+@transaction.atomic
+def design_update_inputs(*, design: Design, data, revision: int, user) -> Design:
+    """Save the requirements and architecture document if it is valid and the design is still at
+    `revision`; otherwise change nothing.
+
+    `data` is flat form data or a nested document; the engine normalises it (hidden fields are
+    cleared), so what is stored is always a valid, complete document. Raises ValidationError
+    naming the fields, or StaleDesignError.
+    """
+    result = validate_inputs(data, gpu_catalog=gpu_catalog())
+    if not result.ok:
+        raise validation_error(result)
+    return design_update(design=design, revision=revision, user=user, inputs=result.document)
 
 
 def design_set_status(*, design: Design, status: str, user) -> Design:

@@ -1,12 +1,17 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reviewapp.accounts.models import Role
 from reviewapp.designs import services
 from reviewapp.designs.access import get_design_for_user, membership_of
+from reviewapp.designs.assessment import assess_document, fact_reference_rows
+from reviewapp.designs.catalog import gpu_catalog
+from reviewapp.designs.document import DesignInputsForm, layout
+from reviewapp.designs.export import requirements_filename, requirements_markdown
 from reviewapp.designs.forms import DesignCreateForm, DesignEditForm, DesignStatusForm
 from reviewapp.designs.models import Design
 
@@ -39,18 +44,88 @@ def design_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def design_detail(request: HttpRequest, pk: int) -> HttpResponse:
     design = get_design_for_user(request, pk)
+    catalog = gpu_catalog()
+    form = DesignInputsForm(design_inputs=design.inputs, revision=design.revision, gpu_catalog=catalog)
+    return _render_detail(request, design, form, catalog)
+
+
+def _render_detail(request: HttpRequest, design: Design, form: DesignInputsForm, catalog: dict,
+                   *, status: int = 200) -> HttpResponse:
+    """The design page: the forms as `form` holds them and the numbers they imply."""
     membership = membership_of(request.user, design.team_id)
-    return render(
-        request,
-        "designs/detail.html",
-        {
-            "design": design,
-            "membership": membership,
-            "status_form": DesignStatusForm(initial={"status": design.status}),
-            "can_review": membership.has_role(Role.REVIEWER),
-            "can_delete": membership.has_role(Role.OWNER),
-        },
-    )
+    result = form.evaluate() if form.is_bound else None
+    document = result.document if result else design.inputs
+    context = {
+        "design": design,
+        "membership": membership,
+        "status_form": DesignStatusForm(initial={"status": design.status}),
+        "can_review": membership.has_role(Role.REVIEWER),
+        "can_delete": membership.has_role(Role.OWNER),
+        **_inputs_context(design, form),
+        "numbers": assess_document(document, catalog),
+    }
+    return render(request, "designs/detail.html", context, status=status)
+
+
+def _inputs_context(design: Design, form: DesignInputsForm) -> dict:
+    return {"design": design, "form": form, "groups": layout(form)}
+
+
+@require_POST
+def design_save_inputs(request: HttpRequest, pk: int) -> HttpResponse:
+    design = get_design_for_user(request, pk, role=Role.MEMBER)
+    catalog = gpu_catalog()
+    form = DesignInputsForm(request.POST, design_inputs=design.inputs, revision=design.revision, gpu_catalog=catalog)
+    if not form.is_valid():
+        return _render_detail(request, design, form, catalog, status=400)
+    try:
+        services.design_update_inputs(
+            design=design, data=form.cleaned_data["document"], revision=form.cleaned_data["revision"], user=request.user
+        )
+    except services.StaleDesignError as exc:
+        form.add_error(None, str(exc))
+        return _render_detail(request, exc.design, form, catalog, status=409)
+    except ValidationError as exc:  # the catalog changed between the form's check and the save
+        form.add_error(None, exc)
+        return _render_detail(request, design, form, catalog, status=400)
+    messages.success(request, f"Saved requirements and architecture (revision {design.revision}).")
+    return redirect(reverse("designs:detail", args=[design.pk]) + "#design-forms")
+
+
+@require_POST
+def design_preview_inputs(request: HttpRequest, pk: int) -> HttpResponse:
+    """The numbers the posted (unsaved) values imply, with every field's errors out of band."""
+    design = get_design_for_user(request, pk, role=Role.MEMBER)
+    catalog = gpu_catalog()
+    form = DesignInputsForm(request.POST, design_inputs=design.inputs, revision=design.revision, gpu_catalog=catalog)
+    result = form.evaluate()
+    context = {**_inputs_context(design, form), "numbers": assess_document(result.document, catalog), "oob": True}
+    return render(request, "designs/_preview.html", context)
+
+
+@require_POST
+def design_redraw_inputs(request: HttpRequest, pk: int) -> HttpResponse:
+    """The form redrawn from the posted values: fields appear or disappear as choices change."""
+    design = get_design_for_user(request, pk, role=Role.MEMBER)
+    form = DesignInputsForm(request.POST, design_inputs=design.inputs, revision=design.revision,
+                            gpu_catalog=gpu_catalog())
+    form.evaluate()
+    return render(request, "designs/_inputs_form.html", _inputs_context(design, form))
+
+
+@require_http_methods(["GET"])
+def design_requirements_markdown(request: HttpRequest, pk: int) -> HttpResponse:
+    design = get_design_for_user(request, pk)
+    catalog = gpu_catalog()
+    text = requirements_markdown(design, assess_document(design.inputs, catalog))
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{requirements_filename(design)}"'
+    return response
+
+
+@require_http_methods(["GET"])
+def fact_reference(request: HttpRequest) -> HttpResponse:
+    return render(request, "designs/facts.html", {"rows": fact_reference_rows()})
 
 
 @require_http_methods(["GET", "POST"])

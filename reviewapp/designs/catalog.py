@@ -1,0 +1,62 @@
+"""The GPU price catalog as the engine wants it: plain data, from the database.
+
+Staff edit `GpuPrice` rows in the admin; the planning reads them here. With an empty table (a fresh
+install before `manage.py load_gpu_prices`) the shipped file answers, so numbers never go blank.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from engine.planning.gpu_catalog import PRICE_PLANS, catalog_errors, shipped_catalog
+from reviewapp.designs.models import GpuPrice
+
+NUMBER_FIELDS = ("memory_gb", "bf16_tflops", "fp8_tflops", "int8_tops", "memory_bandwidth_gb_s")
+
+
+def gpu_entry(row: GpuPrice) -> dict[str, Any]:
+    """One row as a catalog entry (the shape of `engine/data/gpu_prices.json`)."""
+    return {
+        "label": row.label,
+        "kind": row.kind,
+        **{name: getattr(row, name) for name in NUMBER_FIELDS},
+        "price_usd_per_hour": {plan: getattr(row, f"{plan}_usd_per_hour") for plan in PRICE_PLANS},
+    }
+
+
+def gpu_catalog() -> dict[str, Any]:
+    """The catalog the planning uses: the staff-edited table, or the shipped file if it is empty."""
+    rows = list(GpuPrice.objects.all())
+    if not rows:
+        return shipped_catalog()
+    dates = [row.as_of for row in rows if row.as_of]
+    sources = list(dict.fromkeys(row.source for row in rows if row.source))
+    catalog = {
+        "source": " / ".join(sources) or "Edited by staff in the admin.",
+        "as_of": max(dates).isoformat() if dates else None,
+        "currency": "USD",
+        "price_unit": "USD per accelerator-hour",
+        "gpus": {row.key: gpu_entry(row) for row in rows},
+    }
+    if catalog_errors(catalog):
+        # The admin validates every row, so this only happens if someone wrote the table by hand;
+        # planning on the shipped prices beats failing every page.
+        return shipped_catalog()
+    return catalog
+
+
+def validate_gpu_price(row: GpuPrice) -> None:
+    """Raise ValidationError naming the field if the engine would reject this row."""
+    errors = catalog_errors({"gpus": {row.key or "gpu": gpu_entry(row)}})
+    if not errors:
+        return
+    by_field: dict[str, list[str]] = {}
+    for message in errors:
+        detail = message.split(": ", 1)[-1]
+        name = detail.split(" ", 1)[0]
+        if name.startswith("price_usd_per_hour."):
+            name = name.removeprefix("price_usd_per_hour.") + "_usd_per_hour"
+        by_field.setdefault(name if hasattr(row, name) else "__all__", []).append(detail)
+    raise ValidationError(by_field)

@@ -1,0 +1,297 @@
+"""The requirements and architecture forms, generated from the engine's design schema.
+
+This module is the one seam between `engine.design` and Django forms: Django fields here only
+carry the raw posted text to the engine (`SchemaField` never judges a value), and
+`DesignInputsForm.clean` turns the engine's `ValidationResult.errors` into the form's errors.
+No field is listed by hand: labels, units, help, choices, bounds and visibility all come from
+`engine.design.FIELDS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+import engine.design as schema
+from engine.design import Field, ValidationResult
+
+# Keys a form posts besides the design's fields; anything else is refused as an unknown field.
+FORM_KEYS = {"csrfmiddlewaretoken", "revision"}
+# A text field longer than this gets a textarea.
+TEXTAREA_FROM_CHARS = 500
+
+
+def html_id(key: str) -> str:
+    """A CSS-safe element id for a field key (dots would need escaping in selectors)."""
+    return "f-" + key.replace(".", "-").replace("_", "-")
+
+
+def errors_id(key: str) -> str:
+    return html_id(key) + "-errors"
+
+
+class OrderedChoiceWidget(forms.Widget):
+    """An ordered pick of distinct choices (a fallback chain): one select per position.
+
+    Every select posts under the same name, so the order of the posted list is the chain's
+    order; blank positions are dropped. Works without JavaScript.
+    """
+
+    def __init__(self, choices: tuple[tuple[str, str], ...], attrs: dict | None = None):
+        super().__init__(attrs)
+        self.choices = choices
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer=None) -> str:
+        chosen = [v for v in (value or []) if isinstance(v, str)]
+        final = self.build_attrs(self.attrs, attrs)
+        base_id = final.pop("id", name)
+        final.pop("aria-describedby", None)
+        items = []
+        for i in range(len(self.choices)):
+            current = chosen[i] if i < len(chosen) else ""
+            options = format_html_join(
+                "", '<option value="{}"{}>{}</option>',
+                ((v, mark_safe(" selected") if v == current else "", label)
+                 for v, label in (("", "—"), *self.choices)),
+            )
+            items.append(format_html(
+                '<li><label for="{id}">{n}.</label> <select name="{name}" id="{id}" aria-label="{label}"{attrs}>'
+                "{options}</select></li>",
+                id=f"{base_id}-{i + 1}", n=i + 1, name=name, label=f"Step {i + 1}",
+                attrs=flatatt(final), options=options,
+            ))
+        return format_html('<ol class="ordered-choice" id="{}">{}</ol>', base_id, mark_safe("".join(items)))
+
+    def value_from_datadict(self, data, files, name: str) -> list[str]:
+        values = data.getlist(name) if hasattr(data, "getlist") else data.get(name) or []
+        if isinstance(values, str):
+            values = [values]
+        return [v for v in values if isinstance(v, str) and v.strip()]
+
+    def value_omitted_from_data(self, data, files, name: str) -> bool:
+        return False
+
+    def id_for_label(self, id_: str) -> str:
+        return f"{id_}-1" if id_ else id_
+
+
+class SchemaField(forms.Field):
+    """One design field as the form posts it. The engine types and checks the raw value."""
+
+    def __init__(self, spec: Field, *, choices: tuple[tuple[str, str], ...] | None = None):
+        self.spec = spec
+        self.choice_pairs = choices if choices is not None else tuple((c.value, c.label) for c in spec.choices)
+        super().__init__(required=False, label=spec.label, help_text=spec.help, widget=self._widget())
+
+    def _widget(self) -> forms.Widget:
+        spec = self.spec
+        attrs: dict[str, Any] = {"id": html_id(spec.key), "aria-describedby": errors_id(spec.key)}
+        if spec.placeholder:
+            attrs["placeholder"] = spec.placeholder
+        if spec.kind in ("int", "float"):
+            attrs["step"] = "1" if spec.kind == "int" else "any"
+            attrs["inputmode"] = "numeric" if spec.kind == "int" else "decimal"
+            if spec.min is not None:
+                attrs["min"] = _plain_number(spec.min)
+            if spec.max is not None:
+                attrs["max"] = _plain_number(spec.max)
+            return forms.NumberInput(attrs)
+        if spec.kind == "bool":
+            return forms.Select(attrs, choices=[("", "—"), ("true", "Yes"), ("false", "No")])
+        if spec.kind == "choice":
+            return forms.Select(attrs, choices=[("", "—"), *self.choice_pairs])
+        if spec.kind == "multichoice":
+            return forms.CheckboxSelectMultiple(attrs, choices=self.choice_pairs)
+        if spec.kind == "ordered":
+            return OrderedChoiceWidget(self.choice_pairs, attrs)
+        if spec.kind == "text_list":
+            attrs["maxlength"] = str(spec.max_items * (min(spec.max_length, 200) + 2))
+            return forms.TextInput(attrs)
+        attrs["maxlength"] = str(spec.max_length)
+        if spec.max_length >= TEXTAREA_FROM_CHARS:
+            return forms.Textarea({**attrs, "rows": 2})
+        return forms.TextInput(attrs)
+
+    def to_python(self, value: Any) -> Any:
+        return value  # raw: the engine decides what it means
+
+    def validate(self, value: Any) -> None:
+        pass  # the engine validates, in DesignInputsForm.clean
+
+    def prepare_value(self, value: Any) -> Any:
+        """A typed value (from the stored document) as the widget shows it."""
+        kind = self.spec.kind
+        if value is None:
+            return [] if kind in ("multichoice", "ordered") else ""
+        if kind == "bool":
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            return value
+        if kind in ("int", "float") and isinstance(value, (int, float)):
+            return _plain_number(value)
+        if kind == "text_list" and isinstance(value, (list, tuple)):
+            return ", ".join(str(v) for v in value)
+        return value
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return True
+
+
+def _plain_number(number: float) -> str:
+    if isinstance(number, float) and number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number) if isinstance(number, float) else str(number)
+
+
+def initial_values(document: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Flat initial form values: the stored value, or the field's default where none is stored."""
+    document = document if isinstance(document, Mapping) else {}
+    initial: dict[str, Any] = {}
+    for spec in schema.FIELDS:
+        group = document.get(spec.group)
+        if isinstance(group, Mapping) and spec.name in group:
+            initial[spec.key] = group[spec.name]
+        else:
+            initial[spec.key] = list(spec.default) if isinstance(spec.default, tuple) else spec.default
+    return initial
+
+
+def validate_inputs(data: Any, *, gpu_catalog: Mapping[str, Any]) -> ValidationResult:
+    """The engine's verdict on raw (flat or nested) design inputs, against the staff catalog."""
+    return schema.validate(data, gpu_catalog=gpu_catalog)
+
+
+def validation_error(result: ValidationResult) -> ValidationError:
+    """The engine's errors as one Django ValidationError keyed by field (for services)."""
+    return ValidationError({key: messages for key, messages in result.errors.items()})
+
+
+def inline_message(spec: Field, message: str) -> str:
+    """Engine messages start with the label; under the field itself the label is noise."""
+    prefix = f"{spec.label}: "
+    return message[len(prefix):].capitalize() if message.startswith(prefix) else message
+
+
+class DesignInputsForm(forms.Form):
+    """Requirements and architecture in one form, so one save is one revision of one document."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+
+    def __init__(self, data=None, *, design_inputs: Mapping[str, Any] | None = None,
+                 revision: int | None = None, gpu_catalog: Mapping[str, Any]):
+        initial = {**initial_values(design_inputs), "revision": revision}
+        super().__init__(data, initial=initial)
+        self.gpu_catalog = gpu_catalog
+        self.result: ValidationResult | None = None
+        gpu_pairs = tuple((key, str(gpu.get("label", key))) for key, gpu in gpu_catalog["gpus"].items())
+        for spec in schema.FIELDS:
+            self.fields[spec.key] = SchemaField(spec, choices=gpu_pairs if spec.key == "architecture.gpu_type" else None)
+
+    def raw_inputs(self) -> dict[str, Any]:
+        """The posted design values, flat, as the widgets read them (no judgement yet)."""
+        if not self.is_bound:
+            return {key: self.initial.get(key) for key in self.schema_keys()}
+        return {key: self.fields[key].widget.value_from_datadict(self.data, self.files, self.add_prefix(key))
+                for key in self.schema_keys()}
+
+    @staticmethod
+    def schema_keys() -> list[str]:
+        return [spec.key for spec in schema.FIELDS]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        unknown = sorted(k for k in self.data if k not in self.fields and k not in FORM_KEYS)
+        if unknown:
+            shown = ", ".join(k[:60] for k in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+            self.add_error(None, f"Unknown field{'s' if len(unknown) > 1 else ''}: {shown}. Nothing was saved.")
+        self.result = validate_inputs({key: cleaned.get(key) for key in self.schema_keys()},
+                                      gpu_catalog=self.gpu_catalog)
+        for key, messages in self.result.errors.items():
+            spec = schema.field(key)
+            self.add_error(key, [inline_message(spec, m) for m in messages])
+        cleaned["document"] = self.result.document
+        return cleaned
+
+    def evaluate(self) -> ValidationResult:
+        """Validate without requiring the form to be complete (for the live preview)."""
+        self.is_valid()
+        assert self.result is not None  # set by clean(), which full_clean always runs
+        return self.result
+
+
+@dataclass(frozen=True, slots=True)
+class FieldView:
+    """What a template needs to draw one field: the bound field, its spec, and whether it shows."""
+
+    bound: forms.BoundField
+    spec: Field
+    shown: bool
+    controls: bool
+
+    @property
+    def html_id(self) -> str:
+        return html_id(self.spec.key)
+
+    @property
+    def errors_id(self) -> str:
+        return errors_id(self.spec.key)
+
+
+@dataclass(frozen=True, slots=True)
+class SectionView:
+    key: str
+    label: str
+    help: str
+    fields: tuple[FieldView, ...]
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for f in self.fields if f.shown and f.bound.errors)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupView:
+    key: str
+    label: str
+    sections: tuple[SectionView, ...]
+
+
+GROUP_LABELS = {"requirements": "Requirements", "architecture": "Architecture"}
+
+
+def controlling_keys() -> set[str]:
+    """Fields that some other field's visibility depends on: changing one redraws the form."""
+    from engine.design.schema import condition_fields
+
+    keys: set[str] = set()
+    for spec in schema.FIELDS:
+        keys.update(condition_fields(spec.shown_when))
+    return keys
+
+
+def layout(form: DesignInputsForm) -> list[GroupView]:
+    """The form in groups and sections as the schema orders them, with each field's visibility.
+
+    Visibility follows the values the form shows (posted if bound, else stored), so a reload and
+    an htmx redraw agree.
+    """
+    result = form.result or validate_inputs(form.raw_inputs(), gpu_catalog=form.gpu_catalog)
+    hidden = set(result.hidden)
+    controls = controlling_keys()
+    groups = []
+    for group in schema.GROUPS:
+        sections = []
+        for section in schema.sections(group):
+            fields = tuple(
+                FieldView(form[spec.key], spec, spec.key not in hidden, spec.key in controls)
+                for spec in section.fields
+            )
+            sections.append(SectionView(section.key, section.label, section.help, fields))
+        groups.append(GroupView(group, GROUP_LABELS[group], tuple(sections)))
+    return groups
