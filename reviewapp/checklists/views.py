@@ -1,0 +1,116 @@
+"""The review page and the findings panel's htmx endpoints.
+
+Every view fetches the design through `get_design_for_user` first (team access in the query:
+outsiders get 404; a role below the one needed gets 403). A write re-renders the panel for htmx
+(with the unsaved form values it posted) and redirects to the review page without JavaScript.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from reviewapp.accounts.models import Role
+from reviewapp.checklists import services
+from reviewapp.checklists.assessment import compiled_version
+from reviewapp.checklists.forms import AcceptanceForm, AnswerForm, RepinForm
+from reviewapp.checklists.panel import panel_context
+from reviewapp.designs.access import get_design_for_user
+
+
+@require_http_methods(["GET"])
+def review_page(request: HttpRequest, pk: int) -> HttpResponse:
+    design = get_design_for_user(request, pk)
+    return render(request, "checklists/review.html", {"design": design, "checklist_panel": panel_context(request, design, standalone=True)})
+
+
+@require_http_methods(["GET", "POST"])
+def panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The panel alone: GET for filters, POST for a live preview of unsaved form values.
+    Neither saves anything but the lazy pin."""
+    design = get_design_for_user(request, pk)
+    return _render_panel(request, design)
+
+
+def _render_panel(request: HttpRequest, design, *, notice: str = "", error: bool = False) -> HttpResponse:
+    context = panel_context(request, design, refresh=True)
+    context.update(notice=notice, notice_error=error)
+    # htmx swaps only 2xx answers, so a refused answer comes back as 200 with the reason shown.
+    return render(request, "checklists/_panel.html", {"checklist_panel": context})
+
+
+def _done(request: HttpRequest, design, message: str = "", *, error: bool = False) -> HttpResponse:
+    if request.htmx:
+        return _render_panel(request, design, notice=message, error=error)
+    if error:
+        context = panel_context(request, design, standalone=True)
+        context.update(notice=message, notice_error=True)
+        return render(request, "checklists/review.html", {"design": design, "checklist_panel": context}, status=400)
+    messages.success(request, message)
+    return redirect("checklists:review", pk=design.pk)
+
+
+def _item_or_404(review, item_key: str):
+    for compiled_item in compiled_version(review.version).items:
+        if compiled_item.item.key == item_key:
+            return compiled_item.item
+    raise Http404("No such item in this checklist version.")
+
+
+def _review_or_404(request: HttpRequest, design):
+    review = services.review_for_design(design=design, user=request.user)
+    if review is None:
+        raise Http404("No checklist is published yet.")
+    return review
+
+
+@require_POST
+def answer(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
+    design = get_design_for_user(request, pk, role=Role.MEMBER)
+    review = _review_or_404(request, design)
+    item = _item_or_404(review, item_key)
+    form = AnswerForm(request.POST, item=item)
+    if not form.is_valid():
+        errors = "; ".join(f"{e}" for errs in form.errors.values() for e in errs)
+        return _done(request, design, f"{item.title}: {errors}", error=True)
+    data = form.cleaned_data
+    if data["status"] == AnswerForm.CLEAR:
+        services.answer_clear(review=review, item_key=item_key)
+        return _done(request, design, f"Cleared the answer to “{item.title}”.")
+    status = data["status"] if not item.is_multiple_choice or data["status"] else ""
+    services.answer_set(
+        review=review, item_key=item_key, user=request.user, status=status,
+        choices=data["choices"] if item.is_multiple_choice and not status else [], reason=data["reason"],
+    )  # fmt: skip
+    return _done(request, design, f"Saved the answer to “{item.title}”.")
+
+
+@require_POST
+def accept(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
+    design = get_design_for_user(request, pk, role=Role.REVIEWER)
+    review = _review_or_404(request, design)
+    item = _item_or_404(review, item_key)
+    if request.POST.get("revoke"):
+        services.risk_revoke(review=review, item_key=item_key)
+        return _done(request, design, f"Revoked the accepted risk of “{item.title}”.")
+    form = AcceptanceForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(f"{e}" for errs in form.errors.values() for e in errs)
+        return _done(request, design, f"{item.title}: {errors}", error=True)
+    services.risk_accept(review=review, item_key=item_key, user=request.user, **form.cleaned_data)
+    return _done(request, design, f"Accepted the risk of “{item.title}”.")
+
+
+@require_POST
+def repin(request: HttpRequest, pk: int) -> HttpResponse:
+    design = get_design_for_user(request, pk, role=Role.REVIEWER)
+    review = _review_or_404(request, design)
+    form = RepinForm(request.POST)
+    if not form.is_valid():
+        return _done(request, design, "Pick a published version.", error=True)
+    version = form.cleaned_data["version"] or services.newest_published(review.version.checklist)
+    if version is None:
+        raise PermissionDenied("No published version to pin.")
+    services.review_repin(review=review, version=version, user=request.user)
+    return _done(request, design, f"This design is now assessed with {version}.")
