@@ -42,7 +42,7 @@ def _report_problems(request: HttpRequest, exc: ChecklistError, prefix: str) -> 
 
 
 class FrozenUnlessDraft:
-    """Read-only once the version is published: no add, change or delete."""
+    """Read-only once the version is published: no change or delete (inlines: no add either)."""
 
     def _version(self, obj):
         raise NotImplementedError
@@ -50,9 +50,6 @@ class FrozenUnlessDraft:
     def _editable(self, obj) -> bool:
         version = self._version(obj) if obj is not None else None
         return version is None or version.is_draft
-
-    def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and self._editable(obj)
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and self._editable(obj)
@@ -141,6 +138,9 @@ class SectionInline(FrozenUnlessDraft, admin.TabularInline):
 
     def _version(self, obj):
         return obj  # the inline's parent is the version
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._editable(obj)
 
     @admin.display(description="Items")
     def item_count(self, obj: Section) -> int:
@@ -282,6 +282,9 @@ class ItemInline(FrozenUnlessDraft, admin.StackedInline):
 
     def _version(self, obj):
         return obj.version  # the parent is a section
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._editable(obj)
 
 
 @admin.register(Section)

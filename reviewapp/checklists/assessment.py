@@ -19,15 +19,17 @@ from reviewapp.checklists.models import ChecklistVersion, DesignReview
 
 logger = logging.getLogger(__name__)
 
-_compiled: dict[int, CompiledChecklist] = {}
+# Keyed by id and publish time: an id alone can come back after a rollback (tests do that).
+_compiled: dict[tuple, CompiledChecklist] = {}
 
 
 def compiled_version(version: ChecklistVersion) -> CompiledChecklist:
     if version.is_draft:
         return compile_checklist(version_checklist(version))
-    compiled = _compiled.get(version.pk)
+    key = (version.pk, version.published_at)
+    compiled = _compiled.get(key)
     if compiled is None:
-        compiled = _compiled[version.pk] = compile_checklist(version_checklist(version))
+        compiled = _compiled[key] = compile_checklist(version_checklist(version))
     return compiled
 
 

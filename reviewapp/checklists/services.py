@@ -135,6 +135,7 @@ def review_for_design(*, design, user=None) -> DesignReview | None:
 @transaction.atomic
 def review_repin(*, review: DesignReview, version: ChecklistVersion, user) -> DesignReview:
     """Score the design with another published version from now on; answers follow item keys."""
+    version = ChecklistVersion.objects.get(pk=version.pk)
     if version.status != ChecklistVersion.Status.PUBLISHED:
         raise ImmutableVersionError(f"{version} is not published: a design can only be pinned to a published version.")
     review.version = version

@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("key", help="The checklist's key.")
-        parser.add_argument("--version", type=int, dest="number", help="Version number (default: newest published).")
+        parser.add_argument("--number", "-n", type=int, dest="number", help="Version number (default: newest published).")
         parser.add_argument("--format", choices=FORMATS, default="ours")
         parser.add_argument("--output", "-o", type=Path, help="File to write (default: standard output).")
 
