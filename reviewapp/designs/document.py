@@ -162,6 +162,22 @@ def initial_values(document: Mapping[str, Any] | None) -> dict[str, Any]:
     return initial
 
 
+def form_data(document: Mapping[str, Any], *, revision: int | None = None) -> dict[str, Any]:
+    """The flat form data a browser would post for this document (lists stay lists)."""
+    data: dict[str, Any] = {}
+    for spec in schema.FIELDS:
+        group = document.get(spec.group) if isinstance(document, Mapping) else None
+        value = group.get(spec.name) if isinstance(group, Mapping) else None
+        shown = SchemaField(spec).prepare_value(value)
+        if spec.kind in ("multichoice", "ordered"):
+            data[spec.key] = list(shown)
+        else:
+            data[spec.key] = shown
+    if revision is not None:
+        data["revision"] = str(revision)
+    return data
+
+
 def validate_inputs(data: Any, *, gpu_catalog: Mapping[str, Any]) -> ValidationResult:
     """The engine's verdict on raw (flat or nested) design inputs, against the staff catalog."""
     return schema.validate(data, gpu_catalog=gpu_catalog)
@@ -209,10 +225,17 @@ class DesignInputsForm(forms.Form):
         unknown = sorted(k for k in self.data if k not in self.fields and k not in FORM_KEYS)
         if unknown:
             shown = ", ".join(k[:60] for k in unknown[:5]) + (" …" if len(unknown) > 5 else "")
-            self.add_error(None, f"Unknown field{'s' if len(unknown) > 1 else ''}: {shown}. Nothing was saved.")
-        self.result = validate_inputs({key: cleaned.get(key) for key in self.schema_keys()},
-                                      gpu_catalog=self.gpu_catalog)
+            self.add_error(None, f"Unknown field{'s' if len(unknown) > 1 else ''}: {shown} (not part of a design).")
+        raw = {key: cleaned.get(key) for key in self.schema_keys()}
+        for key, value in raw.items():
+            if any("\x00" in v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)):
+                # PostgreSQL cannot store NUL in JSON text; refuse it here rather than fail on save.
+                self.add_error(key, "Contains a NUL character.")
+                raw[key] = None
+        self.result = validate_inputs(raw, gpu_catalog=self.gpu_catalog)
         for key, messages in self.result.errors.items():
+            if key in self.errors:
+                continue
             spec = schema.field(key)
             self.add_error(key, [inline_message(spec, m) for m in messages])
         cleaned["document"] = self.result.document

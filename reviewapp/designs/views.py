@@ -53,8 +53,7 @@ def _render_detail(request: HttpRequest, design: Design, form: DesignInputsForm,
                    *, status: int = 200) -> HttpResponse:
     """The design page: the forms as `form` holds them and the numbers they imply."""
     membership = membership_of(request.user, design.team_id)
-    result = form.evaluate() if form.is_bound else None
-    document = result.document if result else design.inputs
+    document = form.raw_inputs() if form.is_bound else design.inputs
     context = {
         "design": design,
         "membership": membership,
@@ -98,8 +97,13 @@ def design_preview_inputs(request: HttpRequest, pk: int) -> HttpResponse:
     design = get_design_for_user(request, pk, role=Role.MEMBER)
     catalog = gpu_catalog()
     form = DesignInputsForm(request.POST, design_inputs=design.inputs, revision=design.revision, gpu_catalog=catalog)
-    result = form.evaluate()
-    context = {**_inputs_context(design, form), "numbers": assess_document(result.document, catalog), "oob": True}
+    form.evaluate()
+    read_at = form.cleaned_data.get("revision")
+    if read_at is not None and read_at != design.revision:
+        who = design.updated_by.get_username() if design.updated_by else "Someone"
+        form.add_error(None, f"{who} saved this design (revision {design.revision}) after you opened it: "
+                             "saving these values will be refused. Reload to see their changes.")
+    context = {**_inputs_context(design, form), "numbers": assess_document(form.raw_inputs(), catalog), "oob": True}
     return render(request, "designs/_preview.html", context)
 
 
