@@ -1,4 +1,5 @@
-"""Assess a design against its pinned version: facts from the engine, answers from the database.
+"""Assess a design against its pinned version: the engine computes facts and findings; answers
+and accepted risks come from the database. (Benchmark measurements join when benchmarks exist.)
 
 Compiled checklists are cached per published version id in this process: a published version
 never changes, so its expressions are compiled once. Drafts are compiled on every call.
@@ -7,17 +8,15 @@ never changes, so its expressions are compiled once. Drafts are compiled on ever
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from engine import design as design_schema
-from engine.checklist import CompiledChecklist, Evaluation, Finding, compile_checklist, evaluate
+from engine import assess as engine_assess
+from engine.checklist import CompiledChecklist, Evaluation, Finding, compile_checklist
 
 from reviewapp.checklists.convert import version_checklist
 from reviewapp.checklists.models import ChecklistVersion, DesignReview
 
-logger = logging.getLogger(__name__)
 
 # Keyed by id and publish time: an id alone can come back after a rollback (tests do that).
 _compiled: dict[tuple, CompiledChecklist] = {}
@@ -34,22 +33,23 @@ def compiled_version(version: ChecklistVersion) -> CompiledChecklist:
 
 
 def design_document(posted: Mapping[str, Any] | None, saved: Mapping[str, Any] | None) -> dict:
-    """The design to assess: posted form values when there are any (invalid fields become blank,
-    as a preview must not fail on a half-typed number), else the saved document."""
+    """The design to assess: posted form values (flat dotted keys) when there are any, else the
+    saved document. The engine validates either; invalid fields become blank facts, as a live
+    preview must not fail on a half-typed number."""
     if posted:
-        flat = {k: posted.getlist(k) if hasattr(posted, "getlist") else posted[k] for k in posted}
-        fields = {k: v for k, v in flat.items() if "." in k}
+        fields = {k: posted.getlist(k) if hasattr(posted, "getlist") else posted[k] for k in posted if "." in k}
         if fields:
-            return design_schema.validate(fields).document
-    return design_schema.validate(saved or {}).document
+            return fields
+    return dict(saved or {})
 
 
-def facts_tree(document: dict, measurements=None) -> dict:
+def _gpu_catalog() -> dict | None:
+    """The staff-edited GPU prices, so costs here match the design's numbers panel."""
     try:
-        from engine.facts import build_facts
-    except ImportError:  # until the engine derives numbers, rules read the inputs alone
-        return document
-    return build_facts(document, measurements=measurements).tree
+        from reviewapp.designs.catalog import gpu_catalog
+    except ImportError:
+        return None
+    return gpu_catalog()
 
 
 @dataclass
@@ -64,11 +64,12 @@ def assess(review: DesignReview, *, document: dict, today: dt.date | None = None
     compiled = compiled_version(review.version)
     answers = {a.item_key: a.as_engine_answer() for a in review.answers.all()}
     acceptances = {a.item_key: a.as_engine_acceptance() for a in review.acceptances.all()}
-    evaluation = evaluate(
-        compiled, facts_tree(document), answers, acceptances, today=today or dt.date.today()
-    )
+    result = engine_assess(
+        document, compiled, None, answers=answers, acceptances=acceptances,
+        gpu_catalog=_gpu_catalog(), today=today or dt.date.today(),
+    )  # fmt: skip
     items = {c.item.key: c.item for c in compiled.items}
-    return Assessment(review, evaluation, compiled, items)
+    return Assessment(review, result.evaluation, compiled, items)
 
 
 SEVERITY_ORDER = ("high", "medium", "low")
