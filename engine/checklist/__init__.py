@@ -20,6 +20,8 @@ from .evaluation import (
     evaluate,
 )
 from .expressions import ExpressionError, compile_expression
+from .jsonformat import DEFAULT_CHECKLIST_PATH, default_checklist, dump_checklist, load_checklist
+from .lens import LensError, checklist_to_lens, lens_to_checklist
 from .model import (
     DEFAULT_LEVELS,
     MODES,
@@ -45,5 +47,7 @@ __all__ = [
     "evaluate", "ExpressionError", "compile_expression", "DEFAULT_LEVELS", "MODES", "RISKS",
     "SEVERITIES", "SEVERITY_MULTIPLIERS", "STRATEGIES", "Checklist", "ChecklistError", "Choice",
     "Item", "Level", "Problem", "Resource", "RiskRule", "Section", "LevelProgress", "Score",
-    "ScoreLine", "SectionScore", "validate_checklist",
+    "ScoreLine", "SectionScore", "validate_checklist", "DEFAULT_CHECKLIST_PATH",
+    "default_checklist", "dump_checklist", "load_checklist", "LensError", "checklist_to_lens",
+    "lens_to_checklist",
 ]

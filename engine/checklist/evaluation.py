@@ -220,9 +220,8 @@ def _evaluate_item(citem: CompiledItem, facts: dict, context, answer) -> Finding
         if result.status == "false":
             return _finding(citem, "fail", "Fails.", trace, risk=item.severity, credit=0.0)
         if result.status == "null":
-            return _finding(citem, "unanswered",
-                            f"Cannot be checked while {_blank(result.nulls)}; fill in the design fields it depends on.", trace,
-                            credit=0.0)
+            return _finding(citem, "unanswered", f"Cannot be checked while {_blank(result.nulls)}; "
+                            "fill in the design fields it depends on.", trace, credit=0.0)
         return _finding(citem, "rule_error", f"passes_when: {result.message}", trace,
                         improvement_plan="")
 

@@ -210,8 +210,9 @@ def lookup(tree: Any, path: str) -> Any:
 
 
 def cel_ready(value: Any) -> Any:
-    """A copy of a facts tree with every int a float (CEL doubles); bools stay bools."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    """A copy of a facts tree with every int a float (CEL doubles); bools stay bools; anything
+    that is not plain JSON-like data becomes its string, so building the activation never fails."""
+    if isinstance(value, bool) or value is None or isinstance(value, (str, float)):
         return value
     if isinstance(value, int):
         return float(value)
@@ -219,7 +220,7 @@ def cel_ready(value: Any) -> Any:
         return {str(k): cel_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [cel_ready(v) for v in value]
-    return value
+    return str(value)
 
 
 def make_context(tree: dict) -> Any:

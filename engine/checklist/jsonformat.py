@@ -8,6 +8,7 @@ not a silently ignored field) and reports every problem with its JSON path.
 from __future__ import annotations
 
 import json
+import pathlib
 from typing import Any
 
 from .model import (
@@ -25,6 +26,7 @@ from .validate import validate_checklist
 
 FORMAT = "ai-design-review/checklist"
 FORMAT_VERSION = 1
+DEFAULT_CHECKLIST_PATH = pathlib.Path(__file__).parents[1] / "data" / "default_checklist.json"
 
 
 class _Reader:
@@ -271,3 +273,8 @@ def _dump_item(item: Item) -> dict:
         ],
         "risk_rules": [{"condition": rule.condition, "risk": rule.risk} for rule in item.risk_rules],
     }
+
+
+def default_checklist() -> Checklist:
+    """The shipped default checklist (engine/data/default_checklist.json)."""
+    return load_checklist(DEFAULT_CHECKLIST_PATH.read_text(encoding="utf-8"))

@@ -24,9 +24,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .model import Checklist, ChecklistError, Choice, Item, Problem, Resource, RiskRule, Section
-from .validate import KEY_PATTERN, KEY_RULE, _check_risk_rules
 from .jsonformat import parse_json
+from .model import Checklist, ChecklistError, Choice, Item, Problem, Resource, RiskRule, Section
+from .validate import KEY_PATTERN, KEY_RULE, check_risk_rules
 
 SCHEMA_VERSION = "2021-11-01"
 MAX_PILLARS = 10
@@ -221,7 +221,7 @@ def _question(r: _Lens, value: Any, qp: str, question_ids: set[str]) -> Item | N
             condition = ""
         rules.append(RiskRule(condition, risk if isinstance(risk, str) else repr(risk)))
     if rules and len(rules) <= 3:
-        _check_risk_rules(rules, choice_ids, f"{qp}.riskRules",
+        check_risk_rules(rules, choice_ids, f"{qp}.riskRules",
                           lambda path, message: r.bad(path, message))
     severity = "high" if any(rule.risk == "HIGH_RISK" for rule in rules) else "medium"
     return Item(qid, title, question=description, severity=severity, mode="manual",

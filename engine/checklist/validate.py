@@ -164,10 +164,10 @@ def _check_item(item, ip, checklist, level_keys, item_keys, known_paths, add) ->
     if item.risk_rules and not item.choices:
         bad("risk_rules", "risk rules need choices to refer to")
     if item.choices:
-        _check_risk_rules(item.risk_rules, ids, "risk_rules", bad)
+        check_risk_rules(item.risk_rules, ids, "risk_rules", bad)
 
 
-def _check_risk_rules(rules, ids, prefix, bad) -> None:
+def check_risk_rules(rules, ids, prefix, bad) -> None:
     """Shared by our format and the lens reader (which passes its own `prefix`/`bad`)."""
     if not rules:
         bad(prefix, "a multiple-choice item needs risk rules, ending with a 'default' rule")

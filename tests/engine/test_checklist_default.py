@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from engine.checklist import compile_checklist, evaluate
+from engine.checklist import compile_checklist, default_checklist, evaluate
 from engine.checklist.jsonformat import dump_checklist, load_checklist
 from engine.checklist.lens import checklist_to_lens, lens_to_checklist
 
@@ -61,6 +61,7 @@ def test_it_has_the_required_automatic_rules(checklist):
 
 def test_the_file_is_in_canonical_form(checklist):
     assert json.loads(PATH.read_text()) == dump_checklist(checklist)
+    assert default_checklist() == checklist
 
 
 def test_the_demo_design_gets_a_mix_of_passes_and_findings_and_no_rule_errors(compiled):

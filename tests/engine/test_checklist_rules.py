@@ -235,6 +235,16 @@ def test_the_facts_tree_is_not_changed():
     assert isinstance(facts["requirements"]["peak_qps"], int)
 
 
+def test_facts_that_are_not_plain_data_never_break_evaluation():
+    import decimal
+
+    facts = {"requirements": {"peak_qps": decimal.Decimal("400"), "when": dt.date(2025, 1, 1),
+                              "regions": ("a", "b")}}
+    evaluation = run(auto("qps_set", "requirements.peak_qps == '400'"),
+                     auto("regions_two", "size(requirements.regions) == 2"), facts=facts)
+    assert [f.outcome for f in evaluation.findings] == ["pass", "pass"]
+
+
 # --- manual answers --------------------------------------------------------------------------
 
 def test_manual_items_take_pass_fail_and_not_applicable_with_reasons():
