@@ -148,7 +148,7 @@ def lens_to_checklist(lens: dict | str | bytes, key: str | None = None) -> Check
         if pillar is None:
             continue
         pillar_id = r.ident(pillar, pp)
-        if pillar_id in pillar_ids:
+        if pillar_id and pillar_id in pillar_ids:
             r.bad(f"{pp}.id", f"duplicate pillar id {pillar_id!r}")
         pillar_ids.add(pillar_id)
         items = []
@@ -168,7 +168,7 @@ def _question(r: _Lens, value: Any, qp: str, question_ids: set[str]) -> Item | N
     if question is None:
         return None
     qid = r.ident(question, qp)
-    if qid in question_ids:
+    if qid and qid in question_ids:
         r.bad(f"{qp}.id", f"duplicate question id {qid!r}")
     question_ids.add(qid)
     title = r.text(question, "title", qp, MAX_NAME_CHARS, required=True)
@@ -182,7 +182,7 @@ def _question(r: _Lens, value: Any, qp: str, question_ids: set[str]) -> Item | N
         if choice is None:
             continue
         cid = r.ident(choice, cp)
-        if cid in choice_ids:
+        if cid and cid in choice_ids:
             r.bad(f"{cp}.id", f"duplicate choice id {cid!r}")
         choice_ids.add(cid)
         plan = r.link(choice.get("improvementPlan"), f"{cp}.improvementPlan")
@@ -217,7 +217,8 @@ def _question(r: _Lens, value: Any, qp: str, question_ids: set[str]) -> Item | N
             continue
         condition, risk = rule.get("condition"), rule.get("risk")
         if not isinstance(condition, str):
-            r.bad(f"{rp}.condition", "must be a string")
+            if "condition" in rule:
+                r.bad(f"{rp}.condition", "must be a string")
             condition = ""
         rules.append(RiskRule(condition, risk if isinstance(risk, str) else repr(risk)))
     if rules and len(rules) <= 3:
@@ -249,6 +250,8 @@ def _description(item: Item) -> str:
     if len(item.resources) > 1:
         parts.append("More: " + "; ".join(
             f"{r.title} ({r.url})" if r.url else r.title for r in item.resources[1:]))
+    if item.mode != "automatic" and item.applies_when:
+        parts.append(f"Applies only when `{item.applies_when}` (checked by AI Design Review).")
     if item.mode == "automatic":
         rule = f"passes when `{item.passes_when}`"
         if item.applies_when:
