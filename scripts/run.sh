@@ -8,6 +8,7 @@ PORT="${PORT:-8000}"
 
 "$PY" manage.py migrate --noinput
 "$PY" manage.py seed_demo
+"$PY" manage.py load_default_checklist
 
 "$PY" -m celery -A reviewapp worker -Q default,gpu -P threads -c 2 -l INFO \
     --without-gossip --without-mingle &

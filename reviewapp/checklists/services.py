@@ -53,7 +53,7 @@ def checklist_import(*, data: str | bytes | dict, fmt: str = "ours", user=None, 
         checklist.save(update_fields=["name", "description", "scoring"])
     version = rows_from_checklist(checklist, source, number=_next_number(checklist), user=user)
     if publish:
-        version_publish(version=version, user=user)
+        version = version_publish(version=version, user=user)
     return version
 
 

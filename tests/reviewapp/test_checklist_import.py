@@ -110,12 +110,23 @@ def test_load_default_checklist_publishes_version_one_once(db, tmp_path):
     assert (version.number, version.status, version.checklist.is_default) == (1, "published", True)
 
 
-@pytest.mark.skipif(not services.DEFAULT_CHECKLIST_PATH.exists(), reason="the engine's default checklist is not shipped yet")
-def test_the_shipped_default_checklist_loads(db):
+def test_run_loads_the_default_checklist_and_the_demo_shows_passes_and_findings(db, client):
+    from reviewapp.core.management.commands.seed_demo import DEMO_DESIGN, DEMO_USERNAME
+    from reviewapp.designs.models import Design
+
+    call_command("seed_demo")
     call_command("load_default_checklist")
+    call_command("load_default_checklist")  # run.sh calls it on every start
     version = ChecklistVersion.objects.get()
-    assert version.status == "published"
+    assert (version.number, version.status, version.checklist.is_default) == (1, "published", True)
     assert Item.objects.filter(section__version=version).count() >= 60
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username=DEMO_USERNAME))
+    design = Design.objects.get(name=DEMO_DESIGN)
+    html = client.get(f"/checklists/design/{design.pk}/review/").content.decode()
+    assert 'data-outcome="pass"' in html and 'data-outcome="fail"' in html
+    assert "Improvement plan:" in html
 
 
 def test_admin_import_button_refuses_a_bad_file_and_imports_a_good_one(published, staff, client):

@@ -1,0 +1,73 @@
+"""In Chromium: staff edits an item of a new draft in the admin and publishes it; a member answers
+a manual item on the design page and sees the score and findings change without a page reload."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from reviewapp.checklists.models import ChecklistVersion, Item
+from tests.reviewapp.test_checklist_support import fast_passwords, filled_design, published, staff  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_edits_an_item_in_a_new_draft_and_publishes_it(live_server, page: Page, staff, published):
+    page.goto(live_server.url + "/admin/login/")
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Password").fill("pw-for-tests-1")
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto(f"{live_server.url}/admin/checklists/checklistversion/{published.pk}/change/")
+    expect(page.get_by_text("cannot change")).to_be_visible()
+    page.get_by_role("button", name="New draft from this version").click()
+    expect(page.get_by_text("Test checklist v2 (draft)").first).to_be_visible()
+
+    page.get_by_role("link", name=re.compile(r"^5 items$")).click()
+    page.get_by_role("link", name="req_p99_budget").click()
+    passes_when = page.locator("textarea[name=passes_when]")
+    passes_when.fill("requirements.latency_p99_ms <=")  # refused with the compiler's message
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".errorlist").first).to_contain_text("does not compile")
+    page.locator("textarea[name=passes_when]").fill("requirements.latency_p99_ms <= 9000")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    draft = ChecklistVersion.objects.get(number=2)
+    page.goto(f"{live_server.url}/admin/checklists/checklistversion/{draft.pk}/change/")
+    page.get_by_role("button", name="Publish this version").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published Test checklist v2")
+
+    draft.refresh_from_db()
+    assert draft.status == "published"
+    assert Item.objects.get(section__version=draft, key="req_p99_budget").passes_when.endswith("<= 9000")
+    assert Item.objects.get(section__version=published, key="req_p99_budget").passes_when.endswith("<= 5000")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_member_answers_on_the_design_page_without_a_reload(live_server, page: Page, member, published, filled_design):
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("mei")
+    page.get_by_label("Password").fill("pw-for-tests-1")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Designs")).to_be_visible()
+
+    page.goto(f"{live_server.url}/designs/{filled_design.pk}/")
+    page.wait_for_load_state("networkidle")  # the panel's own load-time refresh
+    panel = page.locator("#findings-panel")
+    score = panel.get_by_test_id("overall-score")
+    expect(score).to_have_text("42")
+    finding = panel.locator("#finding-req_reviewed")
+    expect(finding).to_have_attribute("data-outcome", "unanswered")
+    page.evaluate("window.__marker = 'still here'")
+
+    finding.get_by_label("Answer to Requirements reviewed with the product owner").select_option("pass")
+    finding.get_by_role("button", name="Save answer").click()
+
+    expect(panel.locator("#finding-req_reviewed")).to_have_attribute("data-outcome", "pass")
+    expect(panel.get_by_test_id("overall-score")).to_have_text("58")
+    assert page.evaluate("window.__marker") == "still here"
+    from reviewapp.checklists.models import Answer
+
+    assert Answer.objects.get(review__design=filled_design, item_key="req_reviewed").status == "pass"
