@@ -191,7 +191,10 @@ def validation_error(result: ValidationResult) -> ValidationError:
 def inline_message(spec: Field, message: str) -> str:
     """Engine messages start with the label; under the field itself the label is noise."""
     prefix = f"{spec.label}: "
-    return message[len(prefix):].capitalize() if message.startswith(prefix) else message
+    if not message.startswith(prefix):
+        return message
+    rest = message[len(prefix):]
+    return rest[:1].upper() + rest[1:]
 
 
 class DesignInputsForm(forms.Form):

@@ -1,0 +1,53 @@
+"""The requirements document export (seed lesson 2's template) as a Markdown download."""
+
+from django.urls import reverse
+
+from engine.design import example_design
+from reviewapp.designs.models import Design
+
+
+def url(design):
+    return reverse("designs:requirements_md", args=[design.pk])
+
+
+def test_it_redirects_anonymous_to_login(client, design):
+    assert client.get(url(design)).status_code == 302
+
+
+def test_member_downloads_a_complete_document(client_for, member, design):
+    Design.objects.filter(pk=design.pk).update(inputs=example_design())
+    response = client_for(member).get(url(design))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/markdown; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="ranking-service-requirements.md"'
+    text = response.content.decode()
+    chapters = ["Overview", "Workload", "Latency budgets", "Throughput", "Data volumes", "Availability, RTO and RPO",
+                "Model", "GPU budget and cost plan", "Derived numbers", "Open questions and assumptions"]
+    for number, title in enumerate(chapters, start=1):
+        assert f"\n## {number}. {title}\n" in text
+    assert "| P99 latency | 8,000 ms |" in text
+    assert "| Regions | us-east-1, eu-west-1 |" in text
+    assert "| **Mixed** (chosen) | $" in text
+    assert "| Replicas at peak |" in text
+
+
+def test_blank_requirements_become_open_questions(client_for, member, design):
+    text = client_for(member).get(url(design)).content.decode()
+    assert "| P99 latency | *not set* |" in text
+    assert "- **P99 latency** is not set." in text
+
+
+def test_table_cells_cannot_break_the_table(client_for, member, design):
+    document = example_design()
+    document["requirements"]["model_name"] = "evil | model\nname"
+    Design.objects.filter(pk=design.pk).update(inputs=document)
+    text = client_for(member).get(url(design)).content.decode()
+    assert "| Model name | evil \\| model name |" in text
+
+
+def test_outsider_gets_404(client_for, outsider, design):
+    assert client_for(outsider).get(url(design)).status_code == 404
+
+
+def test_it_rejects_post(client_for, member, design):
+    assert client_for(member).post(url(design)).status_code == 405
