@@ -17,6 +17,8 @@ from reviewapp.checklists.assessment import (
 )
 from reviewapp.designs.access import membership_of
 
+# What needs attention first within a severity; passes last, so a long list stays readable.
+OUTCOME_PRIORITY = ("fail", "rule_error", "unanswered", "accepted_risk", "pass", "not_applicable")
 VERDICT_LABELS = {"ready": "Ready", "ready_with_risks": "Ready with risks", "not_ready": "Not ready"}
 
 
@@ -61,7 +63,7 @@ def panel_context(request: HttpRequest, design, *, refresh: bool = False, standa
                 "answer_url": reverse("checklists:answer", args=[design.pk, f.item_key]),
                 "accept_url": reverse("checklists:accept", args=[design.pk, f.item_key]),
             }
-            for f in findings
+            for f in sorted(findings, key=lambda f: OUTCOME_PRIORITY.index(f.outcome))
             if f.severity == level
         ]
         if rows:
