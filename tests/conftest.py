@@ -53,6 +53,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit("CI services missing:\n- " + "\n- ".join(problems), returncode=3)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The default hasher costs ~0.3 s a user by design; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 # --- personas -----------------------------------------------------------------
 
 

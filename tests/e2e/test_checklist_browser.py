@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from reviewapp.checklists.models import ChecklistVersion, Item
-from tests.reviewapp.test_checklist_support import fast_passwords, filled_design, published, staff  # noqa: F401
+from tests.reviewapp.checklist_fixtures import filled_design, published, staff  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 

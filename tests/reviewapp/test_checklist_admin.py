@@ -7,7 +7,7 @@ import pytest
 
 from reviewapp.checklists import services
 from reviewapp.checklists.models import ChecklistVersion, Item
-from tests.reviewapp.test_checklist_support import fast_passwords, published, staff  # noqa: F401
+from tests.reviewapp.checklist_fixtures import published, staff  # noqa: F401
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from engine.checklist import ChecklistError
 
 from reviewapp.checklists import services
 from reviewapp.checklists.models import Checklist, ChecklistVersion, Item, Section
-from tests.reviewapp.test_checklist_support import fast_passwords, published, sample, sample_bytes, staff  # noqa: F401
+from tests.reviewapp.checklist_fixtures import published, sample, sample_bytes, staff  # noqa: F401
 
 ENGINE_SAMPLES = Path(__file__).resolve().parents[1] / "engine" / "data" / "checklist"
 

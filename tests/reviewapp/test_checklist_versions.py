@@ -12,7 +12,7 @@ from reviewapp.checklists.models import (
     Item,
     Section,
 )
-from tests.reviewapp.test_checklist_support import fast_passwords, filled_design, published, sample  # noqa: F401
+from tests.reviewapp.checklist_fixtures import filled_design, published, sample  # noqa: F401
 
 
 def test_it_refuses_to_save_a_changed_published_version(published):

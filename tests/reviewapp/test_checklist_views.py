@@ -5,7 +5,7 @@ from engine.design import example_design
 
 from reviewapp.checklists import services
 from reviewapp.checklists.models import Answer, DesignReview, RiskAcceptance
-from tests.reviewapp.test_checklist_support import fast_passwords, filled_design, published, sample, staff  # noqa: F401
+from tests.reviewapp.checklist_fixtures import filled_design, published, sample, staff  # noqa: F401
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

@@ -93,12 +93,6 @@ def sample_bytes(**changes) -> bytes:
     return json.dumps(sample(**changes)).encode()
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The personas' passwords are hashed with PBKDF2 otherwise: about 0.3 s per user here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def published(db):
     """Version 1 of the test checklist, published and the default."""
