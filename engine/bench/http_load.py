@@ -210,7 +210,7 @@ def http_max_qps(
             progress({"stage": "http-max-qps", "port": port, **step})
 
     out = max_qps_search(
-        measure, p99_budget_ms=p99_budget_ms, start_qps=start_qps, min_qps=start_qps / 16,
+        measure, p99_budget_ms=p99_budget_ms, start_qps=start_qps, min_qps=start_qps / 8,
         rel_tol=rel_tol, max_steps=max_steps, on_step=on_step,
     )
     out["p99_budget_ms"] = p99_budget_ms

@@ -252,8 +252,8 @@ def max_qps(
             progress({"stage": "max-qps", **step})
 
     out = max_qps_search(
-        measure, p99_budget_ms=p99_budget_ms, start_qps=start_qps, rel_tol=rel_tol,
-        should_cancel=should_cancel, on_step=on_step,
+        measure, p99_budget_ms=p99_budget_ms, start_qps=start_qps, min_qps=start_qps / 8,
+        rel_tol=rel_tol, should_cancel=should_cancel, on_step=on_step,
     )
     out["p99_budget_ms"] = p99_budget_ms
     return out

@@ -339,30 +339,52 @@ class BatchPolicy:
         return oldest
 
     def _form(self, take: int, now: float, expired: list[Request]) -> Batch | None:
+        """Take up to ``take`` requests, most urgent level first, FIFO within a level.
+
+        A request whose deadline has passed is answered with a timeout. With shedding on, the
+        batch is also kept small enough to finish before the earliest deadline in it, s(k) from
+        the model: a request that cannot finish even alone is timed out now rather than run
+        late, and one that would make the batch too slow waits for the next batch.
+        """
         cfg = self.config
         model = cfg.batch_time_model if cfg.shed_predicted_misses else None
-        # A request that cannot finish by its deadline is answered now rather than executed.
-        cutoff = now + model.batch_time_s(take) if model is not None else now
         picked: list[Request] = []
         m = self.metrics
+        earliest = math.inf  # earliest deadline among the picked requests
+        full = False
         for level, q in enumerate(self._queues):
             while q and len(picked) < take:
-                req = q.popleft()
+                req = q[0]
                 if req.status != QUEUED:
+                    q.popleft()
                     continue
+                deadline = req.deadline_s
+                if deadline is not None:
+                    alone = now if model is None else now + model.batch_time_s(1)
+                    if deadline <= alone:
+                        q.popleft()
+                        self._live[level] -= 1
+                        self._queued -= 1
+                        req.status = TIMED_OUT
+                        req.reason = DEADLINE_PASSED if deadline <= now else PREDICTED_MISS
+                        m.timed_out += 1
+                        expired.append(req)
+                        continue
+                if model is not None and picked:
+                    limit = earliest if deadline is None or deadline > earliest else deadline
+                    if now + model.batch_time_s(len(picked) + 1) > limit:
+                        full = True  # it stays queued for the next batch
+                        break
+                q.popleft()
                 self._live[level] -= 1
                 self._queued -= 1
-                if req.deadline_s is not None and req.deadline_s <= cutoff:
-                    req.status = TIMED_OUT
-                    req.reason = PREDICTED_MISS if req.deadline_s > now else DEADLINE_PASSED
-                    m.timed_out += 1
-                    expired.append(req)
-                    continue
+                if deadline is not None and deadline < earliest:
+                    earliest = deadline
                 req.status = RUNNING
                 req.dispatch_s = now
                 m.queue_time_s.append(now - req.arrival_s)
                 picked.append(req)
-            if len(picked) == take:
+            if full or len(picked) == take:
                 break
         if not picked:
             return None

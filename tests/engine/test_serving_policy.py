@@ -419,3 +419,18 @@ def test_every_request_is_answered_exactly_once_and_batches_respect_the_limits(o
     assert policy.drained
     assert all(r.status in (DONE, REJECTED, TIMED_OUT, CANCELLED) for r in requests)
     assert policy.metrics.executed_after_deadline == 0
+
+
+def test_with_shedding_a_batch_is_kept_small_enough_to_meet_its_earliest_deadline():
+    model = BatchTimeModel(intercept_ms=2.0, per_item_ms=1.0)  # s(k) = 2 + k ms
+    policy, clock = make(
+        max_batch_size=8, max_queue_delay_ms=0.0, batch_time_model=model,
+        shed_predicted_misses=True,
+    )
+    for i in range(8):
+        policy.submit(i, deadline_s=clock() + 0.0065 + i * 0.001)
+    batch, expired, _ = policy.poll()
+    # s(4) = 6 ms fits the first deadline (6.5 ms); s(5) = 7 ms does not.
+    assert payloads(batch) == [0, 1, 2, 3]
+    assert expired == []
+    assert policy.queued == 4
