@@ -1,0 +1,325 @@
+"""Serving-core comparisons P1-P4 (issue 5), side by side in one run.
+
+    python benchmarks/serving.py --out benchmarks/results/serving-cpu
+
+writes ``serving-cpu.json`` (summary: medians, per-repeat values, noise probes, provenance)
+and ``serving-cpu.md`` (the table of ratios). The variants of each comparison are interleaved
+and repeated (three times by default); ratios are medians over the repeats, and every
+measurement carries a noise probe (share of wall time the machine stalled right beside it).
+
+- P1  offline throughput through the core / bare runner, same batch size      (>= 0.95)
+- P2  core capacity at p99 <= L / ideal-batcher simulation with the same s(b)  (>= 0.95)
+      and server/offline at L = 10 x s(1)                                      (aim >= 0.9)
+- P3  no-op model through the core, requests/s at max_batch_size 64            (>= 150,000)
+      HTTP front capacity at p99 <= 50 ms / LitServe's, same model and settings (>= 3)
+- P4  at 2 x capacity: goodput / capacity (>= 0.9), admitted p99 <= L, zero executed late
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from engine.serving.threads import pin_threads  # noqa: E402  (before torch is imported)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def median(values: list[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 4) if values else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/serving-cpu",
+                   help="path prefix for .json and .md")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--max-batch-size", type=int, default=128, help="P2/P4 batcher setting")
+    p.add_argument("--http-max-batch-size", type=int, default=64)
+    p.add_argument("--http-max-queue-delay-ms", type=float, default=1.0)
+    p.add_argument("--http-budget-ms", type=float, default=50.0)
+    p.add_argument("--queries", type=int, default=2010)
+    p.add_argument("--noop-requests", type=int, default=200_000)
+    p.add_argument("--skip-http", action="store_true")
+    p.add_argument("--quick", action="store_true", help="tiny run for smoke tests (not for results)")
+    args = p.parse_args(argv)
+
+    threads = pin_threads(args.threads)
+    from engine.bench import scenarios as sc
+    from engine.bench.stats import host_provenance, noise_probe, utc_now
+    from engine.serving.policy import BatcherConfig
+    from engine.serving.runner import provenance as torch_provenance
+    from engine.serving.workloads import reference_mlp
+
+    if args.quick:
+        args.repeats = min(args.repeats, 1)
+        args.queries = 300
+        args.noop_requests = 20_000
+    started = time.perf_counter()
+    spec = reference_mlp()
+    max_b = args.max_batch_size
+    bench = sc.make_bench(spec, device=args.device, threads=threads, max_batch_size=max(max_b, 128),
+                          warmup_batch_sizes=(1, 8, 32, max_b))
+    sizes = [b for b in (1, 2, 4, 8, 16, 32, 64, 128, 256) if b <= max_b]
+    p1_sizes = [b for b in (1, 8, 32, 128) if b <= max_b]
+    offline_time = 0.05 if args.quick else 0.15
+    pair_time = 0.05 if args.quick else 0.25
+    config = BatcherConfig(max_batch_size=max_b, max_queue_delay_ms=0.0, max_queue_size=8192)
+    reps: list[dict[str, Any]] = []
+    http_start = {"ours": 600.0, "litserve": 150.0}
+
+    for rep in range(args.repeats):
+        r: dict[str, Any] = {"repeat": rep}
+        log(f"repeat {rep + 1}/{args.repeats}: offline s(b)")
+        off = sc.offline(bench, sizes, min_time_s=offline_time)
+        s1 = off["batch_sizes"][0]["batch_time_ms"]
+        budget = round(10.0 * s1, 3)
+        r["offline"] = {"fit": off["fit"], "batch_time_ms": {str(x["batch_size"]): x["batch_time_ms"] for x in off["batch_sizes"]},
+                        "throughput_qps": {str(x["batch_size"]): x["throughput_qps"] for x in off["batch_sizes"]}}
+        offline_best = max(x["throughput_qps"] for x in off["batch_sizes"])
+        r["latency_p99_budget_ms"] = budget
+
+        # P1: bare runner and core, interleaved, alternating which goes first.
+        log("P1 offline: core vs bare runner")
+        p1 = {}
+        for b in p1_sizes:
+            n = sc.batches_for(float(r["offline"]["batch_time_ms"][str(b)]), pair_time)
+            noise = noise_probe()
+            if rep % 2 == 0:
+                bare = sc.bare_batches(bench, b, n)
+                core = sc.core_batches(bench, b, n)
+            else:
+                core = sc.core_batches(bench, b, n)
+                bare = sc.bare_batches(bench, b, n)
+            p1[str(b)] = {"bare_qps": bare["throughput_qps"], "core_qps": core["throughput_qps"],
+                          "ratio": round(core["throughput_qps"] / bare["throughput_qps"], 4), "noise": noise}
+        r["p1"] = p1
+
+        # P2: ideal simulation and the real core at the same L, same settings, same schedules.
+        log(f"P2 capacity at p99 <= {budget} ms: ideal simulation and core")
+        estimate = sc.estimate_capacity_qps(off["fit"], max_b)
+        ideal = sc.ideal_max_qps(off, config, budget, start_qps=0.5 * estimate, queries=args.queries, seed=rep)
+        core_search = sc.max_qps(bench, config, budget, start_qps=0.9 * ideal["max_qps"] or estimate,
+                                 queries=args.queries, seed=rep)
+        cap = core_search["max_qps"]
+        best_run = core_search.get("result") or {}
+        r["p2"] = {
+            "ideal_max_qps": ideal["max_qps"],
+            "core_max_qps": cap,
+            "confirmed": core_search["confirmed"],
+            "ratio_core_over_ideal": round(cap / ideal["max_qps"], 4) if ideal["max_qps"] else None,
+            "offline_max_qps": offline_best,
+            "server_over_offline": round(cap / offline_best, 4) if offline_best else None,
+            "core_p99_ms_at_max": core_search["p99_ms"],
+            "core_mean_batch_at_max": (best_run.get("core") or {}).get("mean_batch_size"),
+            "steps": core_search["steps"],
+            "noise": best_run.get("noise"),
+        }
+
+        # P4: 2 x the capacity just measured, deadlines = L, predictive shedding from s(b).
+        log("P4 overload at 2 x capacity")
+        ov = sc.overload(bench, config, off["fit"], cap or estimate, budget, factor=2.0,
+                         queries=args.queries, seed=rep)
+        r["p4"] = {k: ov[k] for k in ("offered_qps", "goodput_qps", "goodput_over_capacity", "admitted_p99_ms",
+                                      "rejected", "timed_out", "completed", "executed_after_deadline")}
+        r["p4"]["noise"] = ov["run"]["noise"]
+
+        # P3a: scheduling overhead with a no-op model.
+        log("P3 no-op scheduling overhead")
+        noop64 = sc.noop_throughput(64, args.noop_requests)
+        noop8 = sc.noop_throughput(8, args.noop_requests // 2)
+        # Cost model t = per_request + per_batch / b, from the two batch sizes.
+        t64, t8 = noop64["us_per_request"], noop8["us_per_request"]
+        per_batch = (t8 - t64) / (1 / 8 - 1 / 64)
+        r["p3_noop"] = {"requests_per_s_b64": noop64["requests_per_s"], "requests_per_s_b8": noop8["requests_per_s"],
+                        "us_per_request": round(t64 - per_batch / 64, 3), "us_per_batch": round(per_batch, 1),
+                        "noise": noop64["noise"]}
+
+        # P3b: HTTP fronts, started one at a time (never both up), order alternating.
+        if not args.skip_http:
+            r["p3_http"] = {}
+            order = ["ours", "litserve"] if rep % 2 == 0 else ["litserve", "ours"]
+            for name in order:
+                log(f"P3 HTTP capacity at p99 <= {args.http_budget_ms} ms: {name}")
+                res = http_capacity(name, args, threads, start_qps=http_start[name], quick=args.quick, seed=rep)
+                http_start[name] = max(20.0, res["max_qps"] or http_start[name])
+                r["p3_http"][name] = res
+            ours, lit = r["p3_http"]["ours"]["max_qps"], r["p3_http"]["litserve"]["max_qps"]
+            r["p3_http"]["ratio_ours_over_litserve"] = round(ours / lit, 3) if lit else None
+        reps.append(r)
+
+    summary = summarise(reps, args)
+    result = {
+        "schema_version": 1,
+        "command": "python benchmarks/serving.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "started_at": utc_now(),
+        "duration_s": round(time.perf_counter() - started, 1),
+        "provenance": {**host_provenance(), **torch_provenance(bench.runner.device)},
+        "workload": spec.to_dict(),
+        "settings": {
+            "threads": threads, "repeats": args.repeats, "queries_per_server_run": args.queries,
+            "p2_p4_batcher": {"max_batch_size": max_b, "max_queue_delay_ms": 0.0, "num_slots": 1},
+            "http_batcher": {"max_batch_size": args.http_max_batch_size,
+                             "max_queue_delay_ms": args.http_max_queue_delay_ms},
+            "http_p99_budget_ms": args.http_budget_ms, "noop_requests": args.noop_requests,
+            "seeds": list(range(args.repeats)), "late_send_tolerance_ms": 5.0,
+        },
+        "summary": summary,
+        "repeats": reps,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    md = render_markdown(result)
+    args.out.with_suffix(".md").write_text(md)
+    print(md)
+    log(f"done in {result['duration_s']} s")
+    return 0
+
+
+def http_capacity(name: str, args, threads: int, *, start_qps: float, quick: bool, seed: int) -> dict[str, Any]:
+    import numpy as np
+
+    from engine.bench.http_load import ServerProcess, free_port, http_max_qps
+    from engine.serving.http import encode_input
+
+    port = free_port()
+    module = "engine.serving.http" if name == "ours" else "engine.bench.litserve_app"
+    cmd = ["-m", module, "--port", str(port), "--threads", str(threads),
+           "--max-batch-size", str(args.http_max_batch_size),
+           "--max-queue-delay-ms", str(args.http_max_queue_delay_ms)]
+    rng = np.random.default_rng(1234)
+    bodies = [encode_input(rng.standard_normal(512).astype(np.float32)) for _ in range(128)]
+    env = {"PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    t0 = time.perf_counter()
+    with ServerProcess(cmd, port, env=env):
+        startup = time.perf_counter() - t0
+        found = http_max_qps(
+            port, bodies, args.http_budget_ms, start_qps=start_qps, seed=seed,
+            seconds_per_step=0.5 if quick else 1.5, min_queries=100 if quick else 250,
+            max_steps=4 if quick else 10,
+        )
+    best = found.get("result") or {}
+    return {
+        "max_qps": found["max_qps"], "confirmed": found["confirmed"], "p99_ms": found["p99_ms"],
+        "queries_at_max": best.get("queries"), "short_run": best.get("short_run"),
+        "startup_s": round(startup, 1), "steps": found["steps"], "noise": best.get("noise"),
+    }
+
+
+def summarise(reps: list[dict[str, Any]], args) -> dict[str, Any]:
+    s: dict[str, Any] = {}
+    p1 = {}
+    for b in reps[0]["p1"]:
+        p1[b] = median([r["p1"][b]["ratio"] for r in reps])
+    s["p1_core_over_bare_by_batch_size"] = p1
+    s["p1_min_ratio"] = min(v for v in p1.values() if v is not None)
+    s["p1_met"] = s["p1_min_ratio"] >= 0.95
+    s["p2_ratio_core_over_ideal"] = median([r["p2"]["ratio_core_over_ideal"] for r in reps])
+    s["p2_met"] = (s["p2_ratio_core_over_ideal"] or 0) >= 0.95
+    s["p2_server_over_offline"] = median([r["p2"]["server_over_offline"] for r in reps])
+    s["p2_server_over_offline_aim_met"] = (s["p2_server_over_offline"] or 0) >= 0.9
+    s["p2_core_max_qps"] = median([r["p2"]["core_max_qps"] for r in reps])
+    s["p2_ideal_max_qps"] = median([r["p2"]["ideal_max_qps"] for r in reps])
+    s["latency_p99_budget_ms"] = median([r["latency_p99_budget_ms"] for r in reps])
+    s["p3_noop_requests_per_s"] = median([r["p3_noop"]["requests_per_s_b64"] for r in reps])
+    s["p3_noop_us_per_request"] = median([r["p3_noop"]["us_per_request"] for r in reps])
+    s["p3_noop_us_per_batch"] = median([r["p3_noop"]["us_per_batch"] for r in reps])
+    s["p3_noop_met"] = (s["p3_noop_requests_per_s"] or 0) >= 150_000
+    if not args.skip_http:
+        s["p3_http_ours_max_qps"] = median([r["p3_http"]["ours"]["max_qps"] for r in reps])
+        s["p3_http_litserve_max_qps"] = median([r["p3_http"]["litserve"]["max_qps"] for r in reps])
+        s["p3_http_ratio"] = median([r["p3_http"]["ratio_ours_over_litserve"] for r in reps])
+        s["p3_http_met"] = (s["p3_http_ratio"] or 0) >= 3.0
+    s["p4_goodput_over_capacity"] = median([r["p4"]["goodput_over_capacity"] for r in reps])
+    s["p4_admitted_p99_ms"] = median([r["p4"]["admitted_p99_ms"] for r in reps])
+    s["p4_executed_after_deadline_max"] = max(r["p4"]["executed_after_deadline"] for r in reps)
+    s["p4_met"] = (
+        (s["p4_goodput_over_capacity"] or 0) >= 0.9
+        and s["p4_admitted_p99_ms"] is not None
+        and s["p4_admitted_p99_ms"] <= s["latency_p99_budget_ms"]
+        and s["p4_executed_after_deadline_max"] == 0
+    )
+    stalls = [x for r in reps for x in _noise_values(r)]
+    s["noise_stall_fraction_median"] = median(stalls)
+    s["noise_stall_fraction_max"] = max(stalls) if stalls else None
+    return s
+
+
+def _noise_values(rep: dict[str, Any]) -> list[float]:
+    out = []
+    for section in ("p2", "p4", "p3_noop"):
+        n = (rep.get(section) or {}).get("noise")
+        if n:
+            out.append(n["stall_fraction"])
+    for row in rep.get("p1", {}).values():
+        out.append(row["noise"]["stall_fraction"])
+    return out
+
+
+def render_markdown(result: dict[str, Any]) -> str:
+    s = result["summary"]
+    prov = result["provenance"]
+    st = result["settings"]
+
+    def yes(flag: bool) -> str:
+        return "met" if flag else "**not met**"
+
+    lines = [
+        f"# Serving core: P1-P4 ({prov.get('device_type')}, {prov.get('device_name')})",
+        "",
+        f"`{result['command']}` at {result['started_at']}, {result['duration_s']} s, "
+        f"git {prov.get('git_commit')}; torch {prov.get('torch_version')} (CUDA {prov.get('cuda_version')}), "
+        f"{st['threads']} torch thread(s), {prov.get('cpu_count')} cores; workload MLP 512-2048x3-512 fp32; "
+        f"medians of {st['repeats']} interleaved repeats; machine stall fraction beside the runs: "
+        f"median {s['noise_stall_fraction_median']}, max {s['noise_stall_fraction_max']}.",
+        "",
+        "| | comparison | measured (median) | target | |",
+        "|---|---|---|---|---|",
+    ]
+    p1 = ", ".join(f"b={b}: {v}" for b, v in s["p1_core_over_bare_by_batch_size"].items())
+    lines.append(f"| P1 | offline throughput, core / bare runner | {p1} (min {s['p1_min_ratio']}) | >= 0.95 | {yes(s['p1_met'])} |")
+    lines.append(
+        f"| P2 | capacity at p99 <= L={s['latency_p99_budget_ms']} ms, core / ideal batcher "
+        f"| {s['p2_ratio_core_over_ideal']} ({s['p2_core_max_qps']} / {s['p2_ideal_max_qps']} QPS) | >= 0.95 | {yes(s['p2_met'])} |"
+    )
+    lines.append(
+        f"| P2 | server / offline at L = 10 x s(1) | {s['p2_server_over_offline']} | aim >= 0.9 | "
+        f"{yes(s['p2_server_over_offline_aim_met'])} |"
+    )
+    lines.append(
+        f"| P3 | no-op model through the core, max_batch_size 64 | {s['p3_noop_requests_per_s']:,.0f} req/s "
+        f"({s['p3_noop_us_per_request']} us/request + {s['p3_noop_us_per_batch']} us/batch) | >= 150,000 | {yes(s['p3_noop_met'])} |"
+    )
+    if "p3_http_ratio" in s:
+        lines.append(
+            f"| P3 | HTTP capacity at p99 <= {st['http_p99_budget_ms']} ms, ours / LitServe "
+            f"| {s['p3_http_ratio']} ({s['p3_http_ours_max_qps']} / {s['p3_http_litserve_max_qps']} QPS) | >= 3 | {yes(s['p3_http_met'])} |"
+        )
+    lines.append(
+        f"| P4 | 2 x capacity: goodput / capacity | {s['p4_goodput_over_capacity']} | >= 0.9 | |"
+    )
+    lines.append(f"| P4 | 2 x capacity: admitted p99 | {s['p4_admitted_p99_ms']} ms | <= L | |")
+    lines.append(
+        f"| P4 | 2 x capacity: executed after deadline (max over repeats) | {s['p4_executed_after_deadline_max']} | 0 | {yes(s['p4_met'])} |"
+    )
+    lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
