@@ -91,7 +91,9 @@ class SchemaField(forms.Field):
 
     def _widget(self) -> forms.Widget:
         spec = self.spec
-        attrs: dict[str, Any] = {"id": html_id(spec.key), "aria-describedby": errors_id(spec.key)}
+        # hx-preserve: a redraw (a choice changed) keeps the live inputs instead of the server's copy,
+        # so keystrokes typed while the redraw was in flight are not lost.
+        attrs: dict[str, Any] = {"id": html_id(spec.key), "aria-describedby": errors_id(spec.key), "hx-preserve": "true"}
         if spec.placeholder:
             attrs["placeholder"] = spec.placeholder
         if spec.kind in ("int", "float"):

@@ -118,3 +118,19 @@ def test_a_stale_save_is_refused(live_server, browser: Browser, member, owner, d
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_typing_during_a_redraw_is_not_lost(live_server, page: Page, member, design):
+    login(page, live_server.url, "mei")
+    page.goto(f"{live_server.url}/designs/{design.pk}/")
+    held = []
+    page.route("**/inputs/form/", lambda route: held.append(route))  # hold the redraw until we have typed
+    field(page, "architecture.batching_mode").select_option("dynamic")
+    page.wait_for_timeout(100)
+    assert held, "choosing dynamic batching should ask the server to redraw the form"
+    field(page, "requirements.peak_qps").fill("123")
+    held[0].continue_()
+    expect(field(page, "architecture.max_batch_delay_ms")).to_be_visible()
+    expect(field(page, "requirements.peak_qps")).to_have_value("123")
+    expect(field(page, "architecture.batching_mode")).to_have_value("dynamic")
