@@ -1,32 +1,34 @@
-"""The serving core: a BatchPolicy driven by an asyncio event loop, batches executed on
-worker threads.
+"""The serving core: a BatchPolicy shared by an asyncio event loop (admission, responses) and
+worker threads (batch formation, execution).
 
 Concurrency model
 -----------------
-- **One event-loop thread owns the policy.** Submissions, batch formation, timeouts and
-  responses all happen there, so the policy needs no locks and each request costs a few
-  microseconds of plain Python (a future, a deque append, a counter).
-- **One worker thread per execution slot owns the device.** A formed batch is handed to a
-  worker through a ``SimpleQueue``; the worker collates (stack, pinned copy), runs the model and
-  posts the outputs back with ``loop.call_soon_threadsafe``.
+- **The event loop admits and answers.** ``submit`` runs on the loop thread: a future, a
+  policy call under a lock, and a wake-up for an idle worker. Responses come back to the loop
+  with ``call_soon_threadsafe`` and resolve the futures there.
+- **Each execution slot is a worker thread that pulls its own next batch.** When a worker
+  finishes batch *n* it frees its slot in the policy and immediately asks for batch *n+1*,
+  formed from everything that was queued meanwhile, without waiting for the loop: the device
+  is idle only for the few microseconds of that poll. Only then is batch *n*'s completion posted
+  to the loop, which delivers its responses while batch *n+1* runs.
 - **Formation overlaps execution.** PyTorch releases the GIL inside its kernels, so while a
-  worker computes batch *n* the loop keeps admitting and queueing requests; the moment the slot
-  frees, the completion callback resolves batch *n*'s futures and forms batch *n+1* from
-  everything that arrived meanwhile, in the same loop iteration. With ``num_slots=2`` (useful on
-  CUDA) the next batch's host work and copy overlap the current one's kernels as well.
-- **Wake-ups are callbacks, not polling.** A submit schedules one ``_pump`` per loop iteration
-  (a burst of submits costs one policy poll); the policy returns when it next needs attention
-  (oldest request's delay, earliest deadline) and a single timer is armed for that.
+  worker computes, the loop keeps admitting requests and delivering earlier responses. With
+  ``num_slots=2`` (useful on CUDA) the next batch's host work and copies overlap the current
+  batch's kernels as well.
+- **Waiting is on a condition, not polling.** An idle worker sleeps until a submit wakes it or
+  until the policy's next due time (the oldest request's queue delay, the earliest deadline).
+  A queued request whose deadline passes is answered with a timeout by the next poll: at once
+  when a worker is idle, at the latest when a slot frees; it is never executed.
 
-Torch is not imported here: the core takes an ``execute(payloads) -> outputs`` callable (the
-runner's ``run``) and an optional per-thread initialiser (the runner's ``init_thread``, which
-pins torch's intra-op thread count in the worker thread).
+The policy is pure and single-threaded by design; the lock makes each call atomic. Torch is not
+imported here: the core takes an ``execute(payloads) -> outputs`` callable (the runner's
+``run``) and an optional per-thread initialiser (the runner's ``init_thread``, which pins
+torch's intra-op thread count inside the worker thread).
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -34,6 +36,9 @@ from typing import Any
 
 from engine.serving.policy import (
     CANCELLED,
+    QUEUED,
+    REJECTED,
+    SHUTTING_DOWN,
     BatchPolicy,
     BatcherConfig,
     Request,
@@ -74,13 +79,13 @@ class ServingCore:
         self.policy = BatchPolicy(config, clock)
         self._execute = execute
         self._init_thread = init_thread
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._wakeup = threading.Condition(self._lock)
+        self._idle_workers = 0
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pump_scheduled = False
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
-        self._drained: asyncio.Event | None = None
+        self._expiry_timer: asyncio.TimerHandle | None = None
+        self._expiry_at = float("inf")
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -88,35 +93,36 @@ class ServingCore:
         if self._loop is not None:
             raise RuntimeError("core already started")
         self._loop = asyncio.get_running_loop()
-        self._drained = asyncio.Event()
         for i in range(self.config.num_slots):
             t = threading.Thread(target=self._worker, name=f"serving-slot-{i}", daemon=True)
             t.start()
             self._threads.append(t)
 
     async def stop(self, *, drain: bool = True, timeout_s: float = 30.0) -> None:
-        """Stop admitting; with ``drain`` finish everything queued first, else time it out."""
+        """Stop admitting. With ``drain`` everything queued still runs (no queue delay is
+        waited for); without, queued requests are answered ``shutting_down`` at once."""
         if self._loop is None:
             return
-        self.policy.close()
-        if not drain:
-            for level_queue in self.policy._queues:
-                for req in list(level_queue):
-                    if self.policy.cancel(req):
-                        self._fail(req, RequestRejected("shutting_down"))
-        self._schedule_pump()
-        if not self.policy.drained:
-            try:
-                await asyncio.wait_for(self._drained.wait(), timeout_s)
-            except TimeoutError:
-                pass
-        for _ in self._threads:
-            self._jobs.put(None)
+        withdrawn = []
+        with self._lock:
+            self.policy.close()
+            if not drain:
+                for level_queue in self.policy._queues:
+                    for req in list(level_queue):
+                        if self.policy.cancel(req):
+                            withdrawn.append(req)
+            self._wakeup.notify_all()
+        for req in withdrawn:
+            self._fail(req, RequestRejected(SHUTTING_DOWN))
+        deadline = time.monotonic() + timeout_s
         for t in self._threads:
-            await asyncio.to_thread(t.join, 5.0)
+            await asyncio.to_thread(t.join, max(0.0, deadline - time.monotonic()))
         self._threads.clear()
-        if self._timer is not None:
-            self._timer.cancel()
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+        # Let the completions the workers posted before exiting run.
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
 
     # -- requests ----------------------------------------------------------------------------
     def submit(
@@ -129,13 +135,15 @@ class ServingCore:
         """Queue a request from the loop thread; the future resolves to the output or raises a
         ``ServingError``. ``deadline_s`` is absolute, on this core's clock."""
         fut = self._loop.create_future()
-        req = self.policy.submit(payload, priority=priority, deadline_s=deadline_s, ctx=fut)
-        status = req.status
-        if status == "queued":
-            if not self._pump_scheduled:
-                self._pump_scheduled = True
-                self._loop.call_soon(self._pump)
-        elif status == "rejected":
+        with self._lock:
+            req = self.policy.submit(payload, priority=priority, deadline_s=deadline_s, ctx=fut)
+            status = req.status
+            if status == QUEUED and self._idle_workers:
+                self._wakeup.notify()  # cheap when the sleeper was already woken
+        if status == QUEUED:
+            if req.deadline_s is not None and req.deadline_s < self._expiry_at:
+                self._arm_expiry(req.deadline_s)
+        elif status == REJECTED:
             fut.set_exception(RequestRejected(req.reason))
         else:
             fut.set_exception(RequestTimedOut(req.reason))
@@ -158,82 +166,79 @@ class ServingCore:
             raise
 
     def cancel(self, req: Request) -> bool:
-        if not self.policy.cancel(req):
-            return False
-        fut = req.ctx
-        if not fut.done():
-            fut.cancel()
-        self._schedule_pump()
-        return True
+        with self._lock:
+            cancelled = self.policy.cancel(req)
+        if cancelled and not req.ctx.done():
+            req.ctx.cancel()
+        return cancelled
 
     def metrics(self) -> dict[str, Any]:
-        return self.policy.metrics.summary()
+        with self._lock:
+            return self.policy.metrics.summary()
 
-    # -- scheduling (loop thread) --------------------------------------------------------------
-    def _schedule_pump(self) -> None:
-        if not self._pump_scheduled and self._loop is not None:
-            self._pump_scheduled = True
-            self._loop.call_soon(self._pump)
+    # -- deadlines (loop thread) ---------------------------------------------------------------
+    # Workers answer expired requests when they poll; this timer answers them on time even
+    # while every slot is busy with a long batch.
+    def _arm_expiry(self, at: float) -> None:
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+        self._expiry_at = at
+        self._expiry_timer = self._loop.call_later(max(0.0, at - self.clock()), self._on_expiry)
 
-    def _pump(self) -> None:
-        self._pump_scheduled = False
-        policy = self.policy
-        while True:
-            batch, expired, wake_at = policy.poll()
-            for req in expired:
-                self._fail(req, RequestTimedOut(req.reason))
-            if batch is None:
-                break
-            self._jobs.put(batch)
-        self._arm_timer(wake_at)
-        if policy.closed and policy.drained:
-            self._drained.set()
+    def _on_expiry(self) -> None:
+        self._expiry_timer = None
+        self._expiry_at = float("inf")
+        with self._lock:
+            expired = self.policy.expire()
+            next_at = self.policy.next_deadline_s()
+        self._fail_expired(expired)
+        if next_at is not None:
+            self._arm_expiry(next_at)
 
-    def _arm_timer(self, wake_at: float | None) -> None:
-        if wake_at is None or (self._timer_at is not None and self._timer_at <= wake_at):
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer_at = wake_at
-        self._timer = self._loop.call_later(max(0.0, wake_at - self.clock()), self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._timer_at = None
-        self._pump()
-
+    # -- delivery (loop thread) ----------------------------------------------------------------
     def _fail(self, req: Request, exc: ServingError) -> None:
         fut = req.ctx
         if fut is not None and not fut.done():
             fut.set_exception(exc)
 
-    def _finish(self, batch, outputs, error, started_s: float, finished_s: float) -> None:
-        self.policy.complete(
-            batch, started_s=started_s, finished_s=finished_s, failed=error is not None
-        )
+    def _fail_expired(self, expired: list[Request]) -> None:
+        for req in expired:
+            self._fail(req, RequestTimedOut(req.reason))
+
+    def _deliver(self, batch, outputs, error) -> None:
         if error is not None:
-            exc_reason = f"{type(error).__name__}: {error}"
+            reason = f"{type(error).__name__}: {error}"
             for req in batch.requests:
-                self._fail(req, RequestFailed(exc_reason))
-        else:
-            for req, out in zip(batch.requests, outputs):
-                fut = req.ctx
-                if not fut.done():
-                    fut.set_result(out)
-        self._pump()
+                self._fail(req, RequestFailed(reason))
+            return
+        for req, out in zip(batch.requests, outputs):
+            fut = req.ctx
+            if not fut.done():
+                fut.set_result(out)
 
     # -- execution (worker threads) --------------------------------------------------------
     def _worker(self) -> None:
         if self._init_thread is not None:
             self._init_thread()
-        jobs = self._jobs
+        policy = self.policy
         clock = self.clock
         execute = self._execute
-        call_back = self._loop.call_soon_threadsafe
+        post = self._loop.call_soon_threadsafe
+        lock = self._lock
+        wakeup = self._wakeup
         while True:
-            batch = jobs.get()
-            if batch is None:
-                return
+            with lock:
+                while True:
+                    batch, expired, wake_at = policy.poll()
+                    if expired:
+                        post(self._fail_expired, expired)
+                    if batch is not None:
+                        break
+                    if policy.closed and policy.queued == 0:
+                        return
+                    self._idle_workers += 1
+                    wakeup.wait(None if wake_at is None else max(0.0, wake_at - clock()))
+                    self._idle_workers -= 1
             started = clock()
             try:
                 outputs = execute([req.payload for req in batch.requests])
@@ -243,9 +248,11 @@ class ServingCore:
             except Exception as exc:  # reported to every request of the batch
                 outputs, error = None, exc
             finished = clock()
+            with lock:
+                policy.complete(batch, started_s=started, finished_s=finished, failed=error is not None)
             try:
-                call_back(self._finish, batch, outputs, error, started, finished)
-            except RuntimeError:  # loop closed under us: nobody is waiting any more
+                post(self._deliver, batch, outputs, error)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
                 return
 
 

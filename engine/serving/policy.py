@@ -294,14 +294,21 @@ class BatchPolicy:
                 batch = self._form(take, now, expired)
             if batch is None and self._queued and not self._closed:
                 wake_at = self._oldest_arrival() + self.config.max_queue_delay_ms / 1000.0
-        heap = self._deadlines
-        while heap and heap[0][2].status != QUEUED:  # already dispatched or dropped
-            heapq.heappop(heap)
-        if heap:
-            first = heap[0][0]
-            if wake_at is None or first < wake_at:
-                wake_at = first
+        first = self.next_deadline_s()
+        if first is not None and (wake_at is None or first < wake_at):
+            wake_at = first
         return batch, expired, wake_at
+
+    def expire(self) -> list[Request]:
+        """Time out every queued request whose deadline has passed; return them."""
+        return self._expire(self.clock())
+
+    def next_deadline_s(self) -> float | None:
+        """The earliest deadline among queued requests, if any."""
+        heap = self._deadlines
+        while heap and heap[0][2].status != QUEUED:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
 
     def _expire(self, now: float) -> list[Request]:
         expired: list[Request] = []
