@@ -7,6 +7,7 @@ PY=.venv/bin/python
 PORT="${PORT:-8000}"
 
 "$PY" manage.py migrate --noinput
+"$PY" manage.py load_gpu_prices
 "$PY" manage.py seed_demo
 "$PY" manage.py load_default_checklist
 

@@ -111,6 +111,9 @@ def _parse(f: Field, raw: Any, choices: tuple[str, ...]) -> tuple[Any, str | Non
     text = str(raw).strip()
     if len(text) > f.max_length:
         return None, f"{f.label}: at most {f.max_length} characters (got {len(text)})."
+    if "\x00" in text:
+        # PostgreSQL cannot store NUL in JSON text: refuse it here, not as a failed save.
+        return None, f"{f.label}: contains a NUL character."
     return text, None
 
 
@@ -179,6 +182,8 @@ def _parse_list(f: Field, raw: Any, choices: tuple[str, ...]) -> tuple[Any, str 
         if not isinstance(item, str) or isinstance(item, bool):
             return None, f"{f.label}: every item must be text."
         text = item.strip()
+        if "\x00" in text:
+            return None, f"{f.label}: contains a NUL character."
         if text:
             cleaned.append(text)
     if f.kind == "text_list":

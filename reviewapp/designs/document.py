@@ -232,11 +232,6 @@ class DesignInputsForm(forms.Form):
             shown = ", ".join(k[:60] for k in unknown[:5]) + (" …" if len(unknown) > 5 else "")
             self.add_error(None, f"Unknown field{'s' if len(unknown) > 1 else ''}: {shown} (not part of a design).")
         raw = {key: cleaned.get(key) for key in self.schema_keys()}
-        for key, value in raw.items():
-            if any("\x00" in v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)):
-                # PostgreSQL cannot store NUL in JSON text; refuse it here rather than fail on save.
-                self.add_error(key, "Contains a NUL character.")
-                raw[key] = None
         self.result = validate_inputs(raw, gpu_catalog=self.gpu_catalog)
         for key, messages in self.result.errors.items():
             if key in self.errors:

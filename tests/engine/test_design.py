@@ -315,3 +315,12 @@ def test_it_never_raises_on_form_text(inputs):
 def test_it_survives_non_mapping_inputs():
     for inputs in (None, [], "text", 5, {"requirements": "x"}, {"requirements": {1: 2}}):
         assert set(validate(inputs).document) == {"requirements", "architecture"}
+
+
+def test_nul_characters_are_refused_in_text_and_lists():
+    # PostgreSQL cannot store NUL in JSON text, so the engine refuses it by field.
+    from engine.design import validate as validate_design
+
+    result = validate_design({"requirements.use_case": "a\x00b", "requirements.regions": ["eu-west\x00"]})
+    assert "NUL" in result.errors["requirements.use_case"][0]
+    assert "NUL" in result.errors["requirements.regions"][0]
