@@ -29,6 +29,7 @@ torch's intra-op thread count inside the worker thread).
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -82,7 +83,10 @@ class ServingCore:
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
         self._idle_workers = 0
+        self._wakeups_pending = 0  # notifies sent that no worker has woken for yet
         self._threads: list[threading.Thread] = []
+        self._notifier: threading.Thread | None = None
+        self._done: queue.SimpleQueue = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._expiry_timer: asyncio.TimerHandle | None = None
         self._expiry_at = float("inf")
@@ -93,6 +97,8 @@ class ServingCore:
         if self._loop is not None:
             raise RuntimeError("core already started")
         self._loop = asyncio.get_running_loop()
+        self._notifier = threading.Thread(target=self._notify_loop, name="serving-notifier", daemon=True)
+        self._notifier.start()
         for i in range(self.config.num_slots):
             t = threading.Thread(target=self._worker, name=f"serving-slot-{i}", daemon=True)
             t.start()
@@ -118,6 +124,8 @@ class ServingCore:
         for t in self._threads:
             await asyncio.to_thread(t.join, max(0.0, deadline - time.monotonic()))
         self._threads.clear()
+        self._done.put(None)
+        await asyncio.to_thread(self._notifier.join, 5.0)
         if self._expiry_timer is not None:
             self._expiry_timer.cancel()
         # Let the completions the workers posted before exiting run.
@@ -138,8 +146,10 @@ class ServingCore:
         with self._lock:
             req = self.policy.submit(payload, priority=priority, deadline_s=deadline_s, ctx=fut)
             status = req.status
-            if status == QUEUED and self._idle_workers:
-                self._wakeup.notify()  # cheap when the sleeper was already woken
+            if status == QUEUED and self._idle_workers > self._wakeups_pending:
+                # One wake-up per sleeping worker is enough: it polls everything queued.
+                self._wakeups_pending += 1
+                self._wakeup.notify()
         if status == QUEUED:
             if req.deadline_s is not None and req.deadline_s < self._expiry_at:
                 self._arm_expiry(req.deadline_s)
@@ -217,6 +227,29 @@ class ServingCore:
                 fut.set_result(out)
 
     # -- execution (worker threads) --------------------------------------------------------
+    def _notify_loop(self) -> None:
+        get = self._done.get
+        post = self._loop.call_soon_threadsafe
+        while True:
+            item = get()
+            if item is None:
+                return
+            items = [item]
+            while not self._done.empty():  # coalesce: one loop wake-up for all finished batches
+                nxt = self._done.get_nowait()
+                if nxt is None:
+                    self._done.put(None)
+                    break
+                items.append(nxt)
+            try:
+                post(self._deliver_all, items)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                return
+
+    def _deliver_all(self, items) -> None:
+        for batch, outputs, error, _, _ in items:
+            self._deliver(batch, outputs, error)
+
     def _worker(self) -> None:
         if self._init_thread is not None:
             self._init_thread()
@@ -226,19 +259,33 @@ class ServingCore:
         post = self._loop.call_soon_threadsafe
         lock = self._lock
         wakeup = self._wakeup
+        done = None  # (batch, outputs, error) finished but not yet posted to the loop
         while True:
+            batch = None
             with lock:
+                if done is not None:
+                    policy.complete(done[0], started_s=done[3], finished_s=done[4], failed=done[2] is not None)
                 while True:
                     batch, expired, wake_at = policy.poll()
                     if expired:
                         post(self._fail_expired, expired)
-                    if batch is not None:
-                        break
+                    if batch is not None or done is not None:
+                        break  # never sleep on a finished batch's responses
                     if policy.closed and policy.queued == 0:
                         return
                     self._idle_workers += 1
                     wakeup.wait(None if wake_at is None else max(0.0, wake_at - clock()))
                     self._idle_workers -= 1
+                    if self._wakeups_pending:
+                        self._wakeups_pending -= 1
+            if done is not None:
+                # Handed to the notifier thread, not posted from here: waking the loop releases
+                # the GIL, and the loop would hold it while this thread wants to start the next
+                # batch. The notifier gets the GIL once this thread is inside torch.
+                self._done.put(done)
+                done = None
+                if batch is None:
+                    continue
             started = clock()
             try:
                 outputs = execute([req.payload for req in batch.requests])
@@ -247,13 +294,7 @@ class ServingCore:
                     raise RuntimeError("execute returned a different number of outputs")
             except Exception as exc:  # reported to every request of the batch
                 outputs, error = None, exc
-            finished = clock()
-            with lock:
-                policy.complete(batch, started_s=started, finished_s=finished, failed=error is not None)
-            try:
-                post(self._deliver, batch, outputs, error)
-            except RuntimeError:  # the loop is closed: nobody is waiting any more
-                return
+            done = (batch, outputs, error, started, clock())
 
 
 __all__ = [

@@ -227,8 +227,10 @@ class BatchPolicy:
                 req.reason = DEADLINE_PASSED
                 m.timed_out += 1
                 return req
-            if cfg.shed_predicted_misses and self.predict_completion_s(priority, now) > deadline_s:
-                return self._reject(req, PREDICTED_MISS)
+            if cfg.shed_predicted_misses:
+                done, shared = self._predict(priority, now)
+                if done > deadline_s or done > shared:
+                    return self._reject(req, PREDICTED_MISS)
             heapq.heappush(self._deadlines, (deadline_s, rid, req))
         self._queues[priority].append(req)
         self._live[priority] += 1
@@ -246,11 +248,15 @@ class BatchPolicy:
     def predict_completion_s(self, priority: int, now: float | None = None) -> float:
         """When a request submitted now at ``priority`` would finish, from s(b): the earliest
         slot to free up, then full batches for everything queued ahead of it, then its own."""
+        return self._predict(priority, self.clock() if now is None else now)[0]
+
+    def _predict(self, priority: int, now: float) -> tuple[float, float]:
+        """(predicted completion, deadline that completion must also meet). Joining a batch
+        makes it slower for everyone in it, so a request that would share the next batch must
+        not push it past the earliest deadline already queued."""
         model = self.config.batch_time_model
         if model is None:
-            return -math.inf
-        if now is None:
-            now = self.clock()
+            return -math.inf, math.inf
         cfg = self.config
         ahead = sum(self._live[: priority + 1])
         if self._free_slots > 0:
@@ -261,11 +267,17 @@ class BatchPolicy:
                 for b in self._inflight.values()
             )
         full_batches, rest = divmod(ahead, cfg.max_batch_size)
-        return (
+        done = (
             start
             + full_batches * model.batch_time_s(cfg.max_batch_size) / cfg.num_slots
             + model.batch_time_s(rest + 1)
         )
+        shared = math.inf
+        if full_batches == 0 and ahead:
+            earliest = self.next_deadline_s()
+            if earliest is not None:
+                shared = earliest
+        return done, shared
 
     def cancel(self, req: Request) -> bool:
         """Withdraw a queued request. A request already running cannot be cancelled."""

@@ -427,10 +427,26 @@ def test_with_shedding_a_batch_is_kept_small_enough_to_meet_its_earliest_deadlin
         max_batch_size=8, max_queue_delay_ms=0.0, batch_time_model=model,
         shed_predicted_misses=True,
     )
-    for i in range(8):
-        policy.submit(i, deadline_s=clock() + 0.0065 + i * 0.001)
+    for i in range(8):  # all admitted: the next batch, s(8) = 10 ms, meets every deadline
+        assert policy.submit(i, deadline_s=clock() + 0.020 + i * 0.001).status == QUEUED
+    clock.advance_ms(13.5)  # e.g. the loop was slow to poll; the first has 6.5 ms left
     batch, expired, _ = policy.poll()
-    # s(4) = 6 ms fits the first deadline (6.5 ms); s(5) = 7 ms does not.
+    # s(4) = 6 ms fits the first deadline; s(5) = 7 ms does not.
     assert payloads(batch) == [0, 1, 2, 3]
     assert expired == []
     assert policy.queued == 4
+
+
+def test_shedding_refuses_a_request_that_would_slow_the_next_batch_past_a_queued_deadline():
+    model = BatchTimeModel(intercept_ms=2.0, per_item_ms=1.0)  # s(k) = 2 + k ms
+    policy, clock = make(
+        max_batch_size=16, max_queue_delay_ms=100.0, batch_time_model=model,
+        shed_predicted_misses=True,
+    )
+    first = policy.submit("first", deadline_s=clock() + 0.0045)  # s(1) = 3 ms: fine
+    assert first.status == QUEUED
+    # Its own deadline is far, but s(2) = 4 ms would still fit the first's 4.5 ms...
+    assert policy.submit("second", deadline_s=clock() + 1.0).status == QUEUED
+    # ...and s(3) = 5 ms would not: refused although its own deadline is a second away.
+    third = policy.submit("third", deadline_s=clock() + 1.0)
+    assert third.status == REJECTED and third.reason == PREDICTED_MISS
