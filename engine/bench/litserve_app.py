@@ -28,6 +28,10 @@ class ReferenceAPI(ls.LitAPI):
             max_batch_size=self.max_batch_size,
         )
         self.runner.warmup((1, min(8, self.max_batch_size), self.max_batch_size))
+        import gc
+
+        gc.collect()
+        gc.freeze()  # as our front does after start-up: the comparison stays like for like
 
     def decode_request(self, request):  # LitServe passes the parsed JSON body
         return decode_document(request, self.workload)

@@ -159,6 +159,33 @@ class ServingCore:
             fut.set_exception(RequestTimedOut(req.reason))
         return req, fut
 
+    def submit_threadsafe(
+        self,
+        payload: Any,
+        *,
+        callback: Callable[[Any, ServingError | None], None],
+        priority: int | None = None,
+        deadline_s: float | None = None,
+    ) -> Request:
+        """Queue a request from any thread; ``callback(output, error)`` is called exactly once,
+        from a core thread (or this one, for an immediate rejection): keep it short and
+        thread-safe. For thread-based clients and load generators: no event-loop hop on the
+        way in or out."""
+        with self._lock:
+            req = self.policy.submit(payload, priority=priority, deadline_s=deadline_s, ctx=callback)
+            status = req.status
+            if status == QUEUED and self._idle_workers > self._wakeups_pending:
+                self._wakeups_pending += 1
+                self._wakeup.notify()
+        if status == QUEUED:
+            if req.deadline_s is not None and req.deadline_s < self._expiry_at:
+                self._loop.call_soon_threadsafe(self._arm_expiry_if_earlier, req.deadline_s)
+        elif status == REJECTED:
+            callback(None, RequestRejected(req.reason))
+        else:
+            callback(None, RequestTimedOut(req.reason))
+        return req
+
     async def infer(
         self,
         payload: Any,
@@ -178,8 +205,12 @@ class ServingCore:
     def cancel(self, req: Request) -> bool:
         with self._lock:
             cancelled = self.policy.cancel(req)
-        if cancelled and not req.ctx.done():
-            req.ctx.cancel()
+        if cancelled:
+            if isinstance(req.ctx, asyncio.Future):
+                if not req.ctx.done():
+                    req.ctx.cancel()
+            else:
+                req.ctx(None, ServingError(CANCELLED))
         return cancelled
 
     def metrics(self) -> dict[str, Any]:
@@ -195,6 +226,10 @@ class ServingCore:
         self._expiry_at = at
         self._expiry_timer = self._loop.call_later(max(0.0, at - self.clock()), self._on_expiry)
 
+    def _arm_expiry_if_earlier(self, at: float) -> None:
+        if at < self._expiry_at:
+            self._arm_expiry(at)
+
     def _on_expiry(self) -> None:
         self._expiry_timer = None
         self._expiry_at = float("inf")
@@ -207,23 +242,29 @@ class ServingCore:
 
     # -- delivery (loop thread) ----------------------------------------------------------------
     def _fail(self, req: Request, exc: ServingError) -> None:
-        fut = req.ctx
-        if fut is not None and not fut.done():
-            fut.set_exception(exc)
+        ctx = req.ctx
+        if isinstance(ctx, asyncio.Future):
+            if not ctx.done():
+                ctx.set_exception(exc)
+        elif ctx is not None:
+            ctx(None, exc)
 
     def _fail_expired(self, expired: list[Request]) -> None:
         for req in expired:
             self._fail(req, RequestTimedOut(req.reason))
 
     def _deliver(self, batch, outputs, error) -> None:
+        """Resolve a finished batch's futures (loop thread; callbacks were already called)."""
+        Future = asyncio.Future
         if error is not None:
             reason = f"{type(error).__name__}: {error}"
             for req in batch.requests:
-                self._fail(req, RequestFailed(reason))
+                if isinstance(req.ctx, Future):
+                    self._fail(req, RequestFailed(reason))
             return
         for req, out in zip(batch.requests, outputs):
             fut = req.ctx
-            if not fut.done():
+            if isinstance(fut, Future) and not fut.done():
                 fut.set_result(out)
 
     # -- execution (worker threads) --------------------------------------------------------
@@ -241,6 +282,20 @@ class ServingCore:
                     self._done.put(None)
                     break
                 items.append(nxt)
+            futures = False
+            for batch, outputs, error, _, _ in items:  # thread-safe callbacks: answer them now
+                if error is not None:
+                    failure = RequestFailed(f"{type(error).__name__}: {error}")
+                for i, req in enumerate(batch.requests):
+                    ctx = req.ctx
+                    if isinstance(ctx, asyncio.Future):
+                        futures = True
+                    elif error is None:
+                        ctx(outputs[i], None)
+                    else:
+                        ctx(None, failure)
+            if not futures:
+                continue
             try:
                 post(self._deliver_all, items)
             except RuntimeError:  # the loop is closed: nobody is waiting any more

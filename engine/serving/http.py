@@ -192,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     core = ServingCore(runner.run, config, init_thread=runner.init_thread)
     app = create_app(core, spec)
+    # Keep the collector off the start-up heap (model, modules): full collections would walk it
+    # on every few thousand requests' worth of allocations.
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
     import uvicorn
 

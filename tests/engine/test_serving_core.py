@@ -194,3 +194,32 @@ def test_end_to_end_with_the_torch_runner():
     outs = run(go())
     expected = runner.run(inputs)
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(outs, expected))
+
+
+def test_threads_can_submit_with_callbacks():
+    model = Recorder()
+    results = {}
+    done = threading.Event()
+
+    def on_done(i, output, error):
+        results[i] = (output, error)
+        if len(results) == 20:
+            done.set()
+
+    async def go():
+        core = ServingCore(model, config(max_batch_size=4, max_queue_size=10))
+        await core.start()
+
+        def client():
+            for i in range(20):
+                core.submit_threadsafe(i, callback=lambda out, err, i=i: on_done(i, out, err))
+
+        await asyncio.to_thread(client)
+        await asyncio.to_thread(done.wait, 10)
+        await core.stop()
+
+    run(go())
+    answered = [out for out, err in results.values() if err is None]
+    rejected = [err for out, err in results.values() if isinstance(err, RequestRejected)]
+    assert len(answered) + len(rejected) == 20  # every request answered exactly once
+    assert sorted(answered) == sorted(2 * i for i, (out, err) in results.items() if err is None)
