@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from engine.checklist import Checklist as EngineChecklist
 from engine.checklist.jsonformat import FORMAT, FORMAT_VERSION, dump_checklist, load_checklist
+from engine.facts import fact_reference
 
 from reviewapp.checklists.models import Checklist, ChecklistVersion, Item, Section
 
@@ -20,17 +21,9 @@ ITEM_FIELDS = (
 
 
 @lru_cache(maxsize=1)
-def known_fact_paths() -> frozenset[str] | None:
-    """The fact paths rules may read (from the engine's fact reference), or None when the engine
-    has no reference yet (then unknown facts show up as rule errors at run time instead)."""
-    try:
-        from engine.facts import fact_reference
-    except ImportError:
-        return None
-    reference = fact_reference()
-    if isinstance(reference, dict):
-        return frozenset(reference)
-    return frozenset(getattr(r, "path", None) or r["path"] for r in reference)
+def known_fact_paths() -> frozenset[str]:
+    """The fact paths rules may read, from the engine's generated fact reference."""
+    return frozenset(entry["path"] for entry in fact_reference())
 
 
 def item_document(item: Item) -> dict:
