@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--p99-budget-ms", type=float, help="L; default 10 x s(1)")
     p.add_argument("--rate", type=float, help="target QPS for the server run")
     p.add_argument("--queries", type=int, default=2010)
+    p.add_argument("--run-budgets", type=float, default=20.0,
+                   help="capacity runs last at least this many p99 budgets")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-sizes", type=_int_list, help="offline batch sizes")
     p.add_argument("--min-time-s", type=float, default=0.3, help="offline time per batch size")
@@ -65,6 +67,7 @@ def spec_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "device": args.device,
         "threads": args.threads,
         "queries": args.queries,
+        "run_budgets": args.run_budgets,
         "seed": args.seed,
         "offline_min_time_s": args.min_time_s,
         "overload_factor": args.overload_factor,

@@ -20,6 +20,8 @@ spec keys (all optional)::
     latency_p99_budget_ms   L; default 10 x s(1) measured
     target_qps              the rate to test (a design's peak QPS); default 0.5 x capacity
     queries                 measured queries per server run (default 2010; fewer is marked short)
+    run_budgets             a capacity run also lasts at least this many p99 budgets (default 20:
+                            a run much shorter than the budget is a burst that any server absorbs)
     seed                    arrival schedules and inputs (default 0)
     offline_batch_sizes     default 1, 2, 4, ... up to max_batch_size
     offline_min_time_s      per batch size (default 0.3)
@@ -129,6 +131,9 @@ def run(
     queries = int(spec.get("queries", MIN_QUERIES_FOR_P99))
     if queries < 100:
         raise ValueError("queries must be >= 100")
+    run_budgets = float(spec.get("run_budgets", 20))
+    if not run_budgets >= 0:
+        raise ValueError("run_budgets must be >= 0")
     out: dict[str, Any] = dict.fromkeys(RESULT_KEYS)
     notes: list[str] = []
     if queries < MIN_QUERIES_FOR_P99:
@@ -150,6 +155,7 @@ def run(
         "device": spec.get("device", "auto"),
         "threads": threads,
         "queries": queries,
+        "run_budgets": run_budgets,
     }
     try:
         from engine.bench import scenarios as sc
@@ -187,7 +193,7 @@ def run(
             report({"stage": "max-qps", "fraction": 0.2, "message": f"searching max QPS at p99 <= {budget} ms"})
             search = sc.max_qps(
                 bench, config, budget, start_qps=0.5 * estimate, queries=queries, seed=seed,
-                should_cancel=cancel_flag, progress=progress,
+                run_budgets=run_budgets, should_cancel=cancel_flag, progress=progress,
             )
             search["result"] = _slim_run(search.get("result"))
             out["search"] = search
@@ -218,7 +224,8 @@ def run(
                 bench, config, off["fit"], budget,
                 max_batch_sizes=grid.get("max_batch_sizes", [8, 32, config.max_batch_size]),
                 max_queue_delays_ms=grid.get("max_queue_delays_ms", [0.0, 2.0]),
-                queries=queries, seed=seed, should_cancel=cancel_flag, progress=progress,
+                queries=queries, seed=seed, run_budgets=run_budgets, should_cancel=cancel_flag,
+                progress=progress,
             )
             out["sweep"] = sw
             if sw["recommendation"] is not None:

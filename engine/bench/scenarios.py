@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import time
 from contextlib import contextmanager
 from collections.abc import Callable, Sequence
@@ -27,6 +28,23 @@ from engine.serving.policy import BatcherConfig, BatchTimeModel
 from engine.serving.workloads import WorkloadSpec
 
 ProgressFn = Callable[[dict[str, Any]], None]
+# A capacity run must last at least this many p99 budgets: a run much shorter than that is a
+# burst, which even an overloaded server can finish within the budget.
+RUN_BUDGETS = 20
+# The in-process generator tops out around the no-op core's rate; searching above it is moot.
+MAX_SEARCH_QPS = 250_000.0
+
+
+MAX_QUERIES_PER_RUN = 500_000
+
+
+def queries_for(
+    rate_qps: float, queries: int, p99_budget_ms: float, run_budgets: float = RUN_BUDGETS
+) -> int:
+    """Measured queries for a run at ``rate_qps``: at least ``queries``, and enough for the run
+    to last ``run_budgets`` p99 budgets (capped at ``MAX_QUERIES_PER_RUN``)."""
+    wanted = int(math.ceil(rate_qps * run_budgets * p99_budget_ms / 1000.0))
+    return max(queries, min(wanted, MAX_QUERIES_PER_RUN))
 
 
 @contextmanager
@@ -268,19 +286,22 @@ def max_qps(
     queries: int = MIN_QUERIES_FOR_P99,
     seed: int = 0,
     rel_tol: float = 0.03,
+    run_budgets: float = RUN_BUDGETS,
     should_cancel: CancelFn | None = None,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
     def measure(rate: float) -> dict[str, Any]:
-        return server(bench, config, rate, queries=queries, seed=seed, should_cancel=should_cancel)
+        n = queries_for(rate, queries, p99_budget_ms, run_budgets)
+        return server(bench, config, rate, queries=n, seed=seed, should_cancel=should_cancel)
 
     def on_step(step: dict[str, Any]) -> None:
         if progress is not None:
             progress({"stage": "max-qps", **step})
 
     out = max_qps_search(
-        measure, p99_budget_ms=p99_budget_ms, start_qps=start_qps, min_qps=start_qps / 8,
-        rel_tol=rel_tol, should_cancel=should_cancel, on_step=on_step,
+        measure, p99_budget_ms=p99_budget_ms, start_qps=min(start_qps, MAX_SEARCH_QPS),
+        min_qps=start_qps / 8, max_qps=MAX_SEARCH_QPS, rel_tol=rel_tol,
+        should_cancel=should_cancel, on_step=on_step,
     )
     out["p99_budget_ms"] = p99_budget_ms
     return out
@@ -295,10 +316,10 @@ def ideal_max_qps(
     queries: int = MIN_QUERIES_FOR_P99,
     seed: int = 0,
     rel_tol: float = 0.03,
+    run_budgets: float = RUN_BUDGETS,
 ) -> dict[str, Any]:
     """The ideal-batcher capacity, found by the same search on the same schedules, with s(b)
     from the offline measurements (``offline()``'s result)."""
-    warmup = max(50, queries // 10)
     rows = offline_result["batch_sizes"]
     table = batch_time_table(
         config.max_batch_size, **offline_result["fit_coefficients"],
@@ -306,15 +327,17 @@ def ideal_max_qps(
     )
 
     def measure(rate: float) -> dict[str, Any]:
-        arrivals = poisson_offsets(rate, warmup + queries, seed)
+        n = queries_for(rate, queries, p99_budget_ms, run_budgets)
+        arrivals = poisson_offsets(rate, max(50, n // 10) + n, seed)
         lat = simulate_latencies(
             arrivals, table, max_batch_size=config.max_batch_size,
             max_queue_delay_ms=config.max_queue_delay_ms, num_slots=config.num_slots,
-        )[warmup:]
+        )[max(50, n // 10):]
         return {"p99_all_ms": float(np.percentile(lat, 99, method="higher")) * 1000.0, "valid": True}
 
     out = max_qps_search(
-        measure, p99_budget_ms=p99_budget_ms, start_qps=start_qps, rel_tol=rel_tol, confirm=False,
+        measure, p99_budget_ms=p99_budget_ms, start_qps=min(start_qps, MAX_SEARCH_QPS),
+        max_qps=MAX_SEARCH_QPS, rel_tol=rel_tol, confirm=False,
     )
     out.pop("result", None)
     return out
@@ -384,6 +407,7 @@ def sweep(
     max_queue_delays_ms: Sequence[float],
     queries: int = MIN_QUERIES_FOR_P99,
     seed: int = 0,
+    run_budgets: float = RUN_BUDGETS,
     should_cancel: CancelFn | None = None,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
@@ -396,7 +420,7 @@ def sweep(
             cfg = replace(base, max_batch_size=b, max_queue_delay_ms=d, preferred_batch_sizes=())
             found = max_qps(
                 bench, cfg, p99_budget_ms, start_qps=0.7 * estimate_capacity_qps(fit, b),
-                queries=queries, seed=seed, should_cancel=should_cancel,
+                queries=queries, seed=seed, run_budgets=run_budgets, should_cancel=should_cancel,
             )
             row = {
                 "max_batch_size": b, "max_queue_delay_ms": d, "max_qps": found["max_qps"],

@@ -129,3 +129,11 @@ def test_results_serialise_to_json_with_numpy_values():
 def test_the_noise_probe_reports_a_stall_fraction():
     probe = noise_probe(0.01)
     assert 0.0 <= probe["stall_fraction"] <= 1.0 and probe["probe_ms"] >= 10.0
+
+
+def test_a_capacity_run_lasts_long_enough_not_to_be_a_burst():
+    from engine.bench.scenarios import MAX_QUERIES_PER_RUN, queries_for
+
+    assert queries_for(1000.0, 2010, p99_budget_ms=10.0) == 2010  # 20 x 10 ms = 200 queries
+    assert queries_for(6000.0, 2010, p99_budget_ms=50.0) == 6000  # 1 s at 6000 QPS
+    assert queries_for(1e9, 2010, p99_budget_ms=50.0) == MAX_QUERIES_PER_RUN

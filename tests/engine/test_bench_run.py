@@ -22,6 +22,7 @@ def tiny_spec(**extra):
         "batcher": {"max_batch_size": 8, "max_queue_delay_ms": 0.0},
         "latency_p99_budget_ms": 200.0,  # generous: a loaded CI machine must still pass
         "queries": 200,
+        "run_budgets": 0.5,  # tiny runs: the test checks form, not capacity
         "offline_batch_sizes": [1, 4, 8],
         "offline_min_time_s": 0.02,
     }
@@ -111,7 +112,7 @@ def test_the_cli_runs_with_django_and_celery_unimportable(tmp_path):
         sys.executable, "-c", BLOCKER, "capacity", "--workload", "mlp", "--input-dim", "16",
         "--hidden-dims", "32", "--output-dim", "8", "--device", "cpu", "--threads", "1",
         "--max-batch-size", "8", "--queries", "150", "--batch-sizes", "1,8", "--min-time-s", "0.02",
-        "--p99-budget-ms", "200", "--rate", "100", "--out", str(out), "--quiet",
+        "--p99-budget-ms", "200", "--run-budgets", "0.5", "--rate", "100", "--out", str(out), "--quiet",
     ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-2000:]
@@ -119,3 +120,13 @@ def test_the_cli_runs_with_django_and_celery_unimportable(tmp_path):
     assert result["status"] == "ok"
     assert result["max_qps_at_p99"] > 0
     assert "max QPS at p99 <= L" in proc.stdout
+
+
+def test_importing_the_packages_loads_neither_torch_nor_django():
+    code = (
+        "import sys, engine.bench, engine.serving; "
+        "bad = [m for m in ('torch', 'django', 'celery') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
