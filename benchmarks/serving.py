@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # P4: 2 x the capacity just measured, deadlines = L, predictive shedding from s(b).
         log("P4 overload at 2 x capacity")
-        ov = sc.overload(bench, config, off["fit"], cap or estimate, budget, factor=2.0,
+        ov = sc.overload(bench, config, sc.shedding_fit(off), cap or estimate, budget, factor=2.0,
                          queries=args.queries, seed=rep)
         r["p4"] = {k: ov[k] for k in ("offered_qps", "goodput_qps", "goodput_over_capacity", "admitted_p99_ms",
                                       "rejected", "timed_out", "completed", "executed_after_deadline")}

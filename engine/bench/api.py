@@ -212,7 +212,7 @@ def run(
         if scenario == "overload":
             report({"stage": "overload", "fraction": 0.85, "message": "overload run"})
             ov = sc.overload(
-                bench, config, off["fit"], capacity or estimate, budget,
+                bench, config, sc.shedding_fit(off), capacity or estimate, budget,
                 factor=float(spec.get("overload_factor", 2.0)), queries=queries, seed=seed,
                 should_cancel=cancel_flag,
             )

@@ -74,6 +74,10 @@ class BatcherConfig:
     # Predictive shedding needs a batch-time model; without one only deadlines are enforced.
     batch_time_model: BatchTimeModel | None = None
     shed_predicted_misses: bool = False
+    # Predictions are scaled by this quantile of recent (observed / modelled) batch times, so a
+    # server that runs slower than its offline fit (contention, noise) sheds accordingly. Every
+    # request of a slow batch is late together, hence a high quantile. None: use the model as is.
+    batch_time_quantile: float | None = 0.95
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_batch_size, int) or self.max_batch_size < 1:
@@ -97,6 +101,8 @@ class BatcherConfig:
             raise ValueError("default_timeout_ms must be > 0 or None")
         if self.shed_predicted_misses and self.batch_time_model is None:
             raise ValueError("shed_predicted_misses needs a batch_time_model")
+        if self.batch_time_quantile is not None and not 0.5 <= self.batch_time_quantile <= 1.0:
+            raise ValueError("batch_time_quantile must be in 0.5..1 or None")
 
 
 @dataclass(eq=False, slots=True)
@@ -171,6 +177,11 @@ class PolicyMetrics:
         }
 
 
+def _quantile_at_least_one(values: deque[float], q: float) -> float:
+    ordered = sorted(values)
+    return max(1.0, ordered[min(len(ordered) - 1, int(q * len(ordered)))])
+
+
 class BatchPolicy:
     """Decides what runs when. Call ``poll()`` after every submit and completion, and at the
     returned ``wake_at_s``; it answers with the batch to run now (or None), the requests that
@@ -189,6 +200,8 @@ class BatchPolicy:
         self._closed = False
         self._next_request_id = 0
         self._next_batch_id = 0
+        self._time_ratios: deque[float] = deque(maxlen=256)  # observed / modelled batch time
+        self._time_scale = 1.0
         self._default_priority = (
             config.priority_levels - 1 if config.default_priority is None else config.default_priority
         )
@@ -245,6 +258,14 @@ class BatchPolicy:
         rejected[reason] = rejected.get(reason, 0) + 1
         return req
 
+    def batch_time_s(self, batch_size: int) -> float:
+        """Predicted execution time of a batch: the model, scaled by recent observations."""
+        return self.config.batch_time_model.batch_time_s(batch_size) * self._time_scale
+
+    @property
+    def batch_time_scale(self) -> float:
+        return self._time_scale
+
     def predict_completion_s(self, priority: int, now: float | None = None) -> float:
         """When a request submitted now at ``priority`` would finish, from s(b): the earliest
         slot to free up, then full batches for everything queued ahead of it, then its own."""
@@ -263,14 +284,14 @@ class BatchPolicy:
             start = now
         else:
             start = min(
-                max(now, b.formed_s + model.batch_time_s(len(b.requests)))
+                max(now, b.formed_s + self.batch_time_s(len(b.requests)))
                 for b in self._inflight.values()
             )
         full_batches, rest = divmod(ahead, cfg.max_batch_size)
         done = (
             start
-            + full_batches * model.batch_time_s(cfg.max_batch_size) / cfg.num_slots
-            + model.batch_time_s(rest + 1)
+            + full_batches * self.batch_time_s(cfg.max_batch_size) / cfg.num_slots
+            + self.batch_time_s(rest + 1)
         )
         shared = math.inf
         if full_batches == 0 and ahead:
@@ -379,7 +400,7 @@ class BatchPolicy:
                     continue
                 deadline = req.deadline_s
                 if deadline is not None:
-                    alone = now if model is None else now + model.batch_time_s(1)
+                    alone = now if model is None else now + self.batch_time_s(1)
                     if deadline <= alone:
                         q.popleft()
                         self._live[level] -= 1
@@ -391,7 +412,7 @@ class BatchPolicy:
                         continue
                 if model is not None and picked:
                     limit = earliest if deadline is None or deadline > earliest else deadline
-                    if now + model.batch_time_s(len(picked) + 1) > limit:
+                    if now + self.batch_time_s(len(picked) + 1) > limit:
                         full = True  # it stays queued for the next batch
                         break
                 q.popleft()
@@ -436,6 +457,14 @@ class BatchPolicy:
         if started_s is None:
             started_s = batch.formed_s
         m.compute_time_s.append(finished_s - started_s)
+        model = self.config.batch_time_model
+        q = self.config.batch_time_quantile
+        if model is not None and q is not None and not failed:
+            predicted = model.batch_time_s(len(batch.requests))
+            if predicted > 0:
+                self._time_ratios.append((finished_s - started_s) / predicted)
+                if len(self._time_ratios) >= 16 and m.batches % 8 == 0:
+                    self._time_scale = _quantile_at_least_one(self._time_ratios, q)
         status = DONE
         if failed:
             m.failed += len(batch.requests)

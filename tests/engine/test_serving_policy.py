@@ -450,3 +450,25 @@ def test_shedding_refuses_a_request_that_would_slow_the_next_batch_past_a_queued
     # ...and s(3) = 5 ms would not: refused although its own deadline is a second away.
     third = policy.submit("third", deadline_s=clock() + 1.0)
     assert third.status == REJECTED and third.reason == PREDICTED_MISS
+
+
+def test_predictions_follow_batches_that_run_slower_than_the_model():
+    model = BatchTimeModel(intercept_ms=10.0, per_item_ms=0.0)
+    policy, clock = make(max_batch_size=1, max_queue_delay_ms=0.0, batch_time_model=model)
+    assert policy.batch_time_s(1) == pytest.approx(0.010)
+    for _ in range(32):  # every batch takes 15 ms where the model says 10 ms
+        policy.submit("x")
+        batch, _, _ = policy.poll()
+        policy.complete(batch, started_s=clock.now, finished_s=clock.now + 0.015)
+    assert policy.batch_time_scale == pytest.approx(1.5)
+    assert policy.batch_time_s(1) == pytest.approx(0.015)
+
+
+def test_faster_batches_never_shrink_the_predictions_below_the_model():
+    model = BatchTimeModel(intercept_ms=10.0, per_item_ms=0.0)
+    policy, clock = make(max_batch_size=1, max_queue_delay_ms=0.0, batch_time_model=model)
+    for _ in range(32):
+        policy.submit("x")
+        batch, _, _ = policy.poll()
+        policy.complete(batch, started_s=clock.now, finished_s=clock.now + 0.005)
+    assert policy.batch_time_scale == 1.0
