@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         # P4: 2 x the capacity just measured, deadlines = L, predictive shedding from s(b).
         log("P4 overload at 2 x capacity")
         ov = sc.overload(bench, config, sc.shedding_fit(off), cap or estimate, budget, factor=2.0,
+                         measured_ms=sc.measured_points(off),
                          queries=args.queries, seed=rep)
         r["p4"] = {k: ov[k] for k in ("offered_qps", "goodput_qps", "goodput_over_capacity", "admitted_p99_ms",
                                       "rejected", "timed_out", "completed", "executed_after_deadline")}
@@ -259,11 +260,15 @@ def summarise(reps: list[dict[str, Any]], args) -> dict[str, Any]:
         s["p3_http_met"] = (s["p3_http_ratio"] or 0) >= 3.0
     s["p4_goodput_over_capacity"] = median([r["p4"]["goodput_over_capacity"] for r in reps])
     s["p4_admitted_p99_ms"] = median([r["p4"]["admitted_p99_ms"] for r in reps])
+    # Each repeat has its own L (10 x its s(1)): compare within the repeat.
+    s["p4_admitted_p99_over_budget"] = median(
+        [r["p4"]["admitted_p99_ms"] / r["latency_p99_budget_ms"] for r in reps if r["p4"]["admitted_p99_ms"]]
+    )
     s["p4_executed_after_deadline_max"] = max(r["p4"]["executed_after_deadline"] for r in reps)
     s["p4_met"] = (
         (s["p4_goodput_over_capacity"] or 0) >= 0.9
-        and s["p4_admitted_p99_ms"] is not None
-        and s["p4_admitted_p99_ms"] <= s["latency_p99_budget_ms"]
+        and s["p4_admitted_p99_over_budget"] is not None
+        and s["p4_admitted_p99_over_budget"] <= 1.0
         and s["p4_executed_after_deadline_max"] == 0
     )
     stalls = [x for r in reps for x in _noise_values(r)]
@@ -329,7 +334,10 @@ def render_markdown(result: dict[str, Any]) -> str:
     lines.append(
         f"| P4 | 2 x capacity (at L = 10 x s(1)): goodput / capacity | {s['p4_goodput_over_capacity']} | >= 0.9 | |"
     )
-    lines.append(f"| P4 | 2 x capacity: admitted p99 | {s['p4_admitted_p99_ms']} ms | <= L = {s['latency_p99_budget_ms']} ms | |")
+    lines.append(
+        f"| P4 | 2 x capacity: admitted p99 / L (same repeat) | {s['p4_admitted_p99_over_budget']} "
+        f"({s['p4_admitted_p99_ms']} ms, L {s['latency_p99_budget_ms']} ms) | <= 1 | |"
+    )
     lines.append(
         f"| P4 | 2 x capacity: executed after deadline (max over repeats) | {s['p4_executed_after_deadline_max']} | 0 | {yes(s['p4_met'])} |"
     )

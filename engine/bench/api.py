@@ -214,6 +214,7 @@ def run(
             ov = sc.overload(
                 bench, config, sc.shedding_fit(off), capacity or estimate, budget,
                 factor=float(spec.get("overload_factor", 2.0)), queries=queries, seed=seed,
+                measured_ms=sc.measured_points(off),
                 should_cancel=cancel_flag,
             )
             ov["run"] = _slim_run(ov["run"])

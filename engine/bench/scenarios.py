@@ -151,6 +151,10 @@ def shedding_fit(offline_result: dict[str, Any], min_batch_size: int = 4) -> dic
     return fit_batch_time([r["batch_size"] for r in rows], [r["batch_time_ms"] for r in rows])
 
 
+def measured_points(offline_result: dict[str, Any]) -> list[tuple[int, float]]:
+    return [(r["batch_size"], r["batch_time_ms"]) for r in offline_result["batch_sizes"]]
+
+
 def bare_batches(bench: Bench, batch_size: int, batches: int) -> dict[str, float]:
     """The bare runner, batch after batch: throughput and the median batch time."""
     with frozen_heap():
@@ -364,6 +368,7 @@ def overload(
     factor: float = 2.0,
     queries: int = MIN_QUERIES_FOR_P99,
     seed: int = 0,
+    measured_ms: Sequence[tuple[int, float]] = (),
     safety_factor: float = 1.0,
     overhead_ms: float = 0.3,
     should_cancel: CancelFn | None = None,
@@ -372,14 +377,16 @@ def overload(
     shedding from s(b): goodput, rejections, timeouts, p99 of admitted requests and the count
     of requests executed after their deadline.
 
-    The shedding model is ``fit`` (see ``shedding_fit``) plus ``overhead_ms`` per batch for
-    collation and delivery, times ``safety_factor``; the policy scales it further by the observed
+    The shedding model is ``fit`` (see ``shedding_fit``), through the offline ``measured_ms``
+    points where given, plus ``overhead_ms`` per batch for collation and delivery, times
+    ``safety_factor``; the policy scales it further by the observed
     quantile of real / modelled batch times (``BatcherConfig.batch_time_quantile``), since batches
     in a busy server run slower than alone."""
     shed = replace(
         config,
         batch_time_model=BatchTimeModel(
-            fit["intercept_ms"] * safety_factor + overhead_ms, fit["per_item_ms"] * safety_factor
+            fit["intercept_ms"] * safety_factor + overhead_ms, fit["per_item_ms"] * safety_factor,
+            measured_ms=tuple((b, ms * safety_factor + overhead_ms) for b, ms in measured_ms),
         ),
         shed_predicted_misses=True,
     )
@@ -402,7 +409,8 @@ def overload(
         "executed_after_deadline": r["core"]["executed_after_deadline"],
         "p99_budget_ms": p99_budget_ms,
         "shedding_model": {"intercept_ms": shed.batch_time_model.intercept_ms,
-                           "per_item_ms": shed.batch_time_model.per_item_ms},
+                           "per_item_ms": shed.batch_time_model.per_item_ms,
+                           "measured_ms": [list(p) for p in shed.batch_time_model.measured_ms]},
         "run": r,
     }
 

@@ -472,3 +472,13 @@ def test_faster_batches_never_shrink_the_predictions_below_the_model():
         batch, _, _ = policy.poll()
         policy.complete(batch, started_s=clock.now, finished_s=clock.now + 0.005)
     assert policy.batch_time_scale == 1.0
+
+
+def test_measured_points_override_the_line_where_they_exist():
+    model = BatchTimeModel(intercept_ms=1.0, per_item_ms=0.5, measured_ms=((1, 2.0), (4, 5.0)))
+    assert model.batch_time_s(1) == pytest.approx(0.002)
+    assert model.batch_time_s(2) == pytest.approx(0.003)  # interpolated
+    assert model.batch_time_s(4) == pytest.approx(0.005)
+    assert model.batch_time_s(6) == pytest.approx(0.006)  # the line's slope beyond the points
+    with pytest.raises(ValueError):
+        BatchTimeModel(intercept_ms=1.0, per_item_ms=0.5, measured_ms=((0, 1.0),))
