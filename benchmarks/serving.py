@@ -94,20 +94,21 @@ def main(argv: list[str] | None = None) -> int:
         offline_best = max(x["throughput_qps"] for x in off["batch_sizes"])
         r["latency_p99_budget_ms"] = budget
 
-        # P1: bare runner and core, interleaved, alternating which goes first.
+        # P1: bare runner and core in ABBA order (cancels a linear drift in machine speed),
+        # starting with the other one on odd repeats.
         log("P1 offline: core vs bare runner")
         p1 = {}
         for b in p1_sizes:
             n = sc.batches_for(float(r["offline"]["batch_time_ms"][str(b)]), pair_time)
             noise = noise_probe()
-            if rep % 2 == 0:
-                bare = sc.bare_batches(bench, b, n)
-                core = sc.core_batches(bench, b, n)
-            else:
-                core = sc.core_batches(bench, b, n)
-                bare = sc.bare_batches(bench, b, n)
-            p1[str(b)] = {"bare_qps": bare["throughput_qps"], "core_qps": core["throughput_qps"],
-                          "ratio": round(core["throughput_qps"] / bare["throughput_qps"], 4), "noise": noise}
+            order = ["bare", "core", "core", "bare"] if rep % 2 == 0 else ["core", "bare", "bare", "core"]
+            qps: dict[str, list[float]] = {"bare": [], "core": []}
+            for which in order:
+                run = sc.bare_batches if which == "bare" else sc.core_batches
+                qps[which].append(run(bench, b, n)["throughput_qps"])
+            bare_qps, core_qps = statistics.fmean(qps["bare"]), statistics.fmean(qps["core"])
+            p1[str(b)] = {"bare_qps": round(bare_qps, 2), "core_qps": round(core_qps, 2),
+                          "ratio": round(core_qps / bare_qps, 4), "noise": noise}
         r["p1"] = p1
 
         # P2: ideal simulation and the real core at the same L, same settings, same schedules;
