@@ -9,9 +9,7 @@ import urllib.request
 
 import numpy as np
 import pytest
-
-uvicorn = pytest.importorskip("uvicorn")
-pytest.importorskip("starlette")
+import uvicorn  # a dev dependency: the HTTP front is always tested
 
 from engine.bench.http_load import free_port, http_server_run  # noqa: E402
 from engine.serving.core import ServingCore  # noqa: E402
