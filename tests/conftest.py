@@ -31,6 +31,12 @@ CHROMIUM_FLAGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Browser tests last: Playwright's sync API keeps an event loop running in the
+    # main thread for the rest of the session, and asyncio.run() refuses to start there.
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path))
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if not IN_CI:
         return
