@@ -228,3 +228,13 @@ def test_reviewer_repins_to_the_newest_version(client_for, reviewer, published, 
     response = client.post(urls(filled_design)["pin"], {"version": newer.pk})
     assert response.status_code == 302
     assert DesignReview.objects.get().version == newer
+
+
+def test_open_findings_are_listed_before_passes(client_for, member, published, filled_design):
+    # In checklist order the passing p99 item comes first; the failing fallback item is listed first.
+    data = flat(example_design())
+    data["requirements.latency_p99_ms"] = "1000"
+    data["architecture.fallback_chain"] = []
+    html = client_for(member).post(urls(filled_design)["panel"], data, **HX).content.decode()
+    assert (outcome(html, "req_p99_budget"), outcome(html, "rel_fallback")) == ("pass", "fail")
+    assert html.index('id="finding-rel_fallback"') < html.index('id="finding-req_p99_budget"')
