@@ -82,15 +82,12 @@ OUTCOME_LABELS = {
     "not_applicable": "Not applicable",
 }
 
-OUTCOME_RANK = {outcome: rank for rank, outcome in enumerate(OUTCOME_LABELS)}
-
 
 def visible_findings(assessment: Assessment, *, staff: bool, severity: str = "", outcome: str = "") -> list[Finding]:
-    """Findings to list: rule errors only for staff; filtered by severity and outcome; open
-    problems (fails, then unanswered) before passes, checklist order otherwise."""
+    """Findings to list: rule errors only for staff; filtered by severity and outcome."""
     findings = [f for f in assessment.evaluation.findings if staff or f.outcome != "rule_error"]
     if severity in SEVERITY_ORDER:
         findings = [f for f in findings if f.severity == severity]
     if outcome in OUTCOME_LABELS:
         findings = [f for f in findings if f.outcome == outcome]
-    return sorted(findings, key=lambda f: OUTCOME_RANK[f.outcome])
+    return findings
