@@ -1,6 +1,7 @@
 """The reference batched-serving core.
 
-``policy`` (batching decisions, no torch), ``core`` (asyncio loop + worker threads, no torch),
+``policy`` (batching decisions, no torch), ``batch_time`` (the s(b) model shedding predicts
+with, no torch), ``core`` (asyncio loop + worker threads, no torch),
 ``runner`` (the torch part), ``workloads`` (reference model shapes, no torch) and ``http``
 (a thin ASGI front). Importing this package does not import torch; import ``runner`` for that.
 """
@@ -12,7 +13,8 @@ from engine.serving.core import (
     ServingCore,
     ServingError,
 )
-from engine.serving.policy import BatchPolicy, BatcherConfig, BatchTimeModel
+from engine.serving.batch_time import BatchTimeModel
+from engine.serving.policy import BatchPolicy, BatcherConfig
 from engine.serving.workloads import WorkloadSpec, from_description
 
 __all__ = [

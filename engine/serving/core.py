@@ -143,13 +143,7 @@ class ServingCore:
         """Queue a request from the loop thread; the future resolves to the output or raises a
         ``ServingError``. ``deadline_s`` is absolute, on this core's clock."""
         fut = self._loop.create_future()
-        with self._lock:
-            req = self.policy.submit(payload, priority=priority, deadline_s=deadline_s, ctx=fut)
-            status = req.status
-            if status == QUEUED and self._idle_workers > self._wakeups_pending:
-                # One wake-up per sleeping worker is enough: it polls everything queued.
-                self._wakeups_pending += 1
-                self._wakeup.notify()
+        req, status = self._admit(payload, priority, deadline_s, fut)
         if status == QUEUED:
             if req.deadline_s is not None and req.deadline_s < self._expiry_at:
                 self._arm_expiry(req.deadline_s)
@@ -171,12 +165,7 @@ class ServingCore:
         from a core thread (or this one, for an immediate rejection): keep it short and
         thread-safe. For thread-based clients and load generators: no event-loop hop on the
         way in or out."""
-        with self._lock:
-            req = self.policy.submit(payload, priority=priority, deadline_s=deadline_s, ctx=callback)
-            status = req.status
-            if status == QUEUED and self._idle_workers > self._wakeups_pending:
-                self._wakeups_pending += 1
-                self._wakeup.notify()
+        req, status = self._admit(payload, priority, deadline_s, callback)
         if status == QUEUED:
             if req.deadline_s is not None and req.deadline_s < self._expiry_at:
                 self._loop.call_soon_threadsafe(self._arm_expiry_if_earlier, req.deadline_s)
@@ -185,6 +174,21 @@ class ServingCore:
         else:
             callback(None, RequestTimedOut(req.reason))
         return req
+
+    def _admit(
+        self, payload: Any, priority: int | None, deadline_s: float | None, ctx: Any
+    ) -> tuple[Request, str]:
+        """One policy call under the lock, and a wake-up for a sleeping worker if it queued.
+        Returns the status read under the lock: once it is released a worker may already be
+        running (or have finished) the request."""
+        with self._lock:
+            req = self.policy.submit(payload, priority=priority, deadline_s=deadline_s, ctx=ctx)
+            status = req.status
+            if status == QUEUED and self._idle_workers > self._wakeups_pending:
+                # One wake-up per sleeping worker is enough: it polls everything queued.
+                self._wakeups_pending += 1
+                self._wakeup.notify()
+        return req, status
 
     async def infer(
         self,

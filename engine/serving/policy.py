@@ -15,8 +15,8 @@ Dispatch rules (as Triton's dynamic batcher):
 
 Requests are taken highest priority first (level 0 is the most urgent), FIFO within a level.
 A request whose deadline has passed is answered with a timeout and never executed. A full queue
-rejects at once; with a batch-time model ``s(b) = a + c*b`` the policy can also shed a request
-whose predicted completion already misses its deadline.
+rejects at once; with a batch-time model ``s(b) = a + c*b`` (``batch_time.py``) the policy can
+also shed a request whose predicted completion already misses its deadline.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from engine.serving.batch_time import BatchTimeModel, observed_scale
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -41,53 +43,6 @@ QUEUE_FULL = "queue_full"
 SHUTTING_DOWN = "shutting_down"
 PREDICTED_MISS = "predicted_deadline_miss"
 DEADLINE_PASSED = "deadline_passed"
-
-
-@dataclass(frozen=True, slots=True)
-class BatchTimeModel:
-    """Batch execution time s(b) = intercept + per_item * b, fitted from offline runs.
-
-    ``measured_ms`` optionally adds measured (batch size, ms) points: between them s(b) is
-    interpolated, beyond them the line continues from the last point. A CPU's s(b) is not a
-    line at small sizes (b = 1 takes a faster path, the curve bends up to b ~ 16), and shedding
-    decisions are made exactly there.
-    """
-
-    intercept_ms: float
-    per_item_ms: float
-    measured_ms: tuple[tuple[int, float], ...] = ()
-    _table_s: tuple[float, ...] = field(default=(), init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.intercept_ms) and math.isfinite(self.per_item_ms)):
-            raise ValueError("batch time model coefficients must be finite")
-        if self.intercept_ms < 0 or self.per_item_ms < 0:
-            raise ValueError("batch time model coefficients must be >= 0")
-        points = tuple(sorted((int(b), float(ms)) for b, ms in self.measured_ms))
-        if any(b < 1 or not math.isfinite(ms) or ms < 0 for b, ms in points):
-            raise ValueError("measured_ms must be (batch size >= 1, ms >= 0) pairs")
-        if len({b for b, _ in points}) != len(points):
-            raise ValueError("measured_ms has a batch size twice")
-        object.__setattr__(self, "measured_ms", points)
-        if points:
-            table = []
-            for b in range(points[-1][0] + 1):
-                if b <= points[0][0]:
-                    ms = points[0][1] * (b / points[0][0]) if b else 0.0
-                else:
-                    i = next(k for k, (pb, _) in enumerate(points) if pb >= b)
-                    (b0, m0), (b1, m1) = points[i - 1], points[i]
-                    ms = m0 + (m1 - m0) * (b - b0) / (b1 - b0)
-                table.append(ms / 1000.0)
-            object.__setattr__(self, "_table_s", tuple(table))
-
-    def batch_time_s(self, batch_size: int) -> float:
-        table = self._table_s
-        if batch_size < len(table):
-            return table[batch_size]
-        if table:
-            return table[-1] + self.per_item_ms * (batch_size - len(table) + 1) / 1000.0
-        return (self.intercept_ms + self.per_item_ms * batch_size) / 1000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,11 +160,6 @@ class PolicyMetrics:
             "compute_time_p50_ms": pct(self.compute_time_s, 0.50),
             "compute_time_p99_ms": pct(self.compute_time_s, 0.99),
         }
-
-
-def _quantile_at_least_one(values: deque[float], q: float) -> float:
-    ordered = sorted(values)
-    return max(1.0, ordered[min(len(ordered) - 1, int(q * len(ordered)))])
 
 
 class BatchPolicy:
@@ -494,7 +444,7 @@ class BatchPolicy:
             if predicted > 0:
                 self._time_ratios.append((finished_s - started_s) / predicted)
                 if len(self._time_ratios) >= 16 and m.batches % 8 == 0:
-                    self._time_scale = _quantile_at_least_one(self._time_ratios, q)
+                    self._time_scale = observed_scale(self._time_ratios, q)
         status = DONE
         if failed:
             m.failed += len(batch.requests)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from engine.bench.loadgen import poisson_offsets, summarise_run, OK, REJECTED
-from engine.bench.scenarios import fit_batch_time
+from engine.bench.offline import fit_batch_time
 from engine.bench.search import Cancelled, max_qps_search
 from engine.bench.simulate import batch_time_table, simulate_latencies
 from engine.bench.stats import BenchResult, latency_summary_ms, noise_probe
@@ -132,7 +132,7 @@ def test_the_noise_probe_reports_a_stall_fraction():
 
 
 def test_a_capacity_run_lasts_long_enough_not_to_be_a_burst():
-    from engine.bench.scenarios import MAX_QUERIES_PER_RUN, queries_for
+    from engine.bench.server import MAX_QUERIES_PER_RUN, queries_for
 
     assert queries_for(1000.0, 2010, p99_budget_ms=10.0) == 2010  # 20 x 10 ms = 200 queries
     assert queries_for(6000.0, 2010, p99_budget_ms=50.0) == 6000  # 1 s at 6000 QPS

@@ -42,6 +42,15 @@ def config(**kwargs):
     return BatcherConfig(**kwargs)
 
 
+async def start_with_a_busy_slot(model: Recorder, **kwargs) -> tuple[ServingCore, asyncio.Future]:
+    """A started one-slot core running the batch ["running"] until the model's gate opens."""
+    core = ServingCore(model, config(max_batch_size=1, **kwargs))
+    await core.start()
+    running = asyncio.ensure_future(core.infer("running"))
+    await asyncio.to_thread(model.started.wait, 10)
+    return core, running
+
+
 def test_each_request_gets_its_own_result():
     model = Recorder()
 
@@ -82,10 +91,7 @@ def test_a_full_queue_rejects_at_once():
     model = Recorder(gate)
 
     async def go():
-        core = ServingCore(model, config(max_batch_size=1, max_queue_size=2))
-        await core.start()
-        running = asyncio.ensure_future(core.infer("running"))
-        await asyncio.to_thread(model.started.wait, 10)
+        core, running = await start_with_a_busy_slot(model, max_queue_size=2)
         queued = [core.submit(i)[1] for i in range(2)]
         with pytest.raises(RequestRejected, match="queue_full"):
             await core.infer("one too many")
@@ -101,10 +107,7 @@ def test_a_request_past_its_deadline_times_out_and_is_never_executed():
     model = Recorder(gate)
 
     async def go():
-        core = ServingCore(model, config(max_batch_size=1))
-        await core.start()
-        running = asyncio.ensure_future(core.infer("running"))
-        await asyncio.to_thread(model.started.wait, 10)
+        core, running = await start_with_a_busy_slot(model)
         with pytest.raises(RequestTimedOut):
             await core.infer("late", timeout_ms=20)  # the slot stays busy past 20 ms
         gate.set()
@@ -122,10 +125,7 @@ def test_cancelling_the_waiting_task_withdraws_a_queued_request():
     model = Recorder(gate)
 
     async def go():
-        core = ServingCore(model, config(max_batch_size=1))
-        await core.start()
-        running = asyncio.ensure_future(core.infer("running"))
-        await asyncio.to_thread(model.started.wait, 10)
+        core, running = await start_with_a_busy_slot(model)
         doomed = asyncio.ensure_future(core.infer("doomed"))
         await asyncio.sleep(0)
         doomed.cancel()

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.serving.batch_time import BatchTimeModel
 from engine.serving.policy import (
     CANCELLED,
     DEADLINE_PASSED,
@@ -19,7 +20,6 @@ from engine.serving.policy import (
     TIMED_OUT,
     BatchPolicy,
     BatcherConfig,
-    BatchTimeModel,
 )
 
 
@@ -45,10 +45,11 @@ def payloads(batch):
 
 
 def test_the_policy_and_the_core_do_not_import_torch():
+    import engine.serving.batch_time as batch_time
     import engine.serving.core as core
     import engine.serving.policy as policy
 
-    for module in (policy, core):
+    for module in (policy, batch_time, core):
         with open(module.__file__) as f:
             source = f.read()
         assert "import torch" not in source and "from torch" not in source
@@ -365,11 +366,6 @@ def test_bad_configs_raise_value_error(kwargs):
         BatcherConfig(**kwargs)
 
 
-def test_batch_time_model_rejects_negative_terms():
-    with pytest.raises(ValueError):
-        BatchTimeModel(intercept_ms=-1.0, per_item_ms=0.1)
-
-
 # -- invariants under random traffic -------------------------------------------------------------------
 @settings(max_examples=60, deadline=None)
 @given(
@@ -472,13 +468,3 @@ def test_faster_batches_never_shrink_the_predictions_below_the_model():
         batch, _, _ = policy.poll()
         policy.complete(batch, started_s=clock.now, finished_s=clock.now + 0.005)
     assert policy.batch_time_scale == 1.0
-
-
-def test_measured_points_override_the_line_where_they_exist():
-    model = BatchTimeModel(intercept_ms=1.0, per_item_ms=0.5, measured_ms=((1, 2.0), (4, 5.0)))
-    assert model.batch_time_s(1) == pytest.approx(0.002)
-    assert model.batch_time_s(2) == pytest.approx(0.003)  # interpolated
-    assert model.batch_time_s(4) == pytest.approx(0.005)
-    assert model.batch_time_s(6) == pytest.approx(0.006)  # the line's slope beyond the points
-    with pytest.raises(ValueError):
-        BatchTimeModel(intercept_ms=1.0, per_item_ms=0.5, measured_ms=((0, 1.0),))
