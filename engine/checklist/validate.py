@@ -30,6 +30,20 @@ def _title_problem(value: object) -> str | None:
     return None
 
 
+def _key_and_title_problems(key: object, title: object, seen: set, duplicate: str,
+                            key_field: str = "key") -> list[tuple[str, str]]:
+    """(field, message) for a malformed or repeated key and a bad title; adds `key` to `seen`."""
+    problems = []
+    if message := _key_problem(key):
+        problems.append((key_field, message))
+    elif key in seen:
+        problems.append((key_field, f"{duplicate} {key!r}"))
+    seen.add(key)
+    if message := _title_problem(title):
+        problems.append(("title", message))
+    return problems
+
+
 def _url_problem(value: str) -> str | None:
     if value and not value.startswith(("http://", "https://")):
         return f"must start with http:// or https://, got {value!r}"
@@ -55,13 +69,8 @@ def validate_checklist(checklist: Checklist, known_paths: frozenset[str] | None 
         add(Problem("scoring", f"must be one of {', '.join(STRATEGIES)}, got {checklist.scoring!r}"))
     level_keys = set()
     for i, level in enumerate(checklist.levels):
-        if message := _key_problem(level.key):
-            add(Problem(f"levels[{i}].key", message))
-        elif level.key in level_keys:
-            add(Problem(f"levels[{i}].key", f"duplicate level {level.key!r}"))
-        level_keys.add(level.key)
-        if message := _title_problem(level.title):
-            add(Problem(f"levels[{i}].title", message))
+        for name, message in _key_and_title_problems(level.key, level.title, level_keys, "duplicate level"):
+            add(Problem(f"levels[{i}].{name}", message))
     if checklist.scoring == "levels" and not checklist.levels:
         add(Problem("levels", "the levels strategy needs at least one level"))
 
@@ -69,13 +78,9 @@ def validate_checklist(checklist: Checklist, known_paths: frozenset[str] | None 
     item_keys: set[str] = set()
     for s, section in enumerate(checklist.sections):
         sp = f"sections[{s}]"
-        if message := _key_problem(section.key):
-            add(Problem(f"{sp}.key", message))
-        elif section.key in section_keys:
-            add(Problem(f"{sp}.key", f"duplicate section key {section.key!r}"))
-        section_keys.add(section.key)
-        if message := _title_problem(section.title):
-            add(Problem(f"{sp}.title", message))
+        for name, message in _key_and_title_problems(section.key, section.title, section_keys,
+                                                     "duplicate section key"):
+            add(Problem(f"{sp}.{name}", message))
         if isinstance(section.order, bool) or not isinstance(section.order, int):
             add(Problem(f"{sp}.order", f"must be an integer, got {section.order!r}"))
         for i, item in enumerate(section.items):
@@ -135,13 +140,9 @@ def _check_item(item, ip, checklist, level_keys, item_keys, known_paths, add) ->
         bad("choices", f"at most {MAX_CHOICES} choices (AWS lens limit), has {len(item.choices)}")
     for c, choice in enumerate(item.choices):
         cp = f"choices[{c}]"
-        if message := _key_problem(choice.id):
-            bad(f"{cp}.id", message)
-        elif choice.id in ids:
-            bad(f"{cp}.id", f"duplicate choice id {choice.id!r}")
-        ids.add(choice.id)
-        if message := _title_problem(choice.title):
-            bad(f"{cp}.title", message)
+        for name, message in _key_and_title_problems(choice.id, choice.title, ids, "duplicate choice id",
+                                                     key_field="id"):
+            bad(f"{cp}.{name}", message)
         if choice.improvement_plan is None and not choice.is_none_of_these:
             bad(f"{cp}.improvement_plan", "is required (except for a '_no' \"None of these\" choice)")
         for name in ("helpful_resource", "improvement_plan"):

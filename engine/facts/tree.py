@@ -1,85 +1,24 @@
-"""The facts tree: every input of a design plus every number derived from it.
-
-    build_facts(inputs, *, measurements=None, gpu_catalog=None) -> Facts
-    fact_reference() -> [{"path", "unit", "description", "type"}, ...]
-    python -m engine.facts --markdown      the reference as Markdown (docs/facts.md)
-    python -m engine.facts --example       the demo design's facts as JSON
-
-Top-level paths: requirements.*, architecture.* (the inputs, as validated), traffic.*,
-latency_budget.*, data_volume.*, capacity.* (with capacity.estimate.*), cost.* (with
-cost.levers.*), benchmark.*. Values are CEL-friendly: null, bool, int, double, string, lists and
-maps; percentages are numbers 0-100. Checklist rules read this tree, e.g.
-`requirements.latency_p99_ms <= 200 && size(architecture.fallback_chain) >= 2`.
-
-The reference is generated from the design schema and from the calculators' result dataclasses,
-so it cannot drift from what `build_facts` produces (a test checks both directions).
-"""
+"""Building the facts tree: validate a design's inputs, run the planning calculators, add provenance."""
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from engine.design import FIELDS, ValidationResult, example_design, field, validate
+from engine.design import ValidationResult, field, validate
+from engine.facts.benchmark import BenchmarkFacts, benchmark_facts
+from engine.facts.reference import fact_reference
 from engine.planning.capacity import CapacityPlan, plan_capacity
-from engine.planning.common import Note, fact, finite, reference_rows, to_tree
+from engine.planning.common import Note, finite, to_tree
 from engine.planning.cost import CostLevers, CostPlan, api_monthly_cost, plan_cost
-from engine.planning.data_volume import DataVolumePlan, plan_data_volume
+from engine.planning.data_volume import plan_data_volume
 from engine.planning.gpu_catalog import catalog_errors, shipped_catalog
-from engine.planning.latency import LatencyBudget, plan_latency_budget
+from engine.planning.latency import plan_latency_budget
 from engine.planning.throughput import ThroughputEstimate, estimate_throughput, serving_dtype
 from engine.planning.traffic import TrafficPlan, plan_traffic
 
 PROVENANCES = ("entered", "estimated", "measured", "derived")
 BATCHING_MODES = ("dynamic", "continuous", "static")
-
-
-@dataclass(frozen=True, slots=True)
-class BenchmarkFacts:
-    """What a benchmark run measured for one replica (all None until a run exists).
-
-    `build_facts(..., measurements=...)` takes a plain dict with these keys (others are ignored).
-    """
-
-    available: bool = fact(None, "True once a benchmark measured max QPS at the P99 budget.", default=False)
-    max_qps_at_p99: float | None = fact("req/s", "Highest arrival rate one replica sustains with P99 within "
-                                                 "the budget (server scenario search).", default=None)
-    p50_ms_at_peak: float | None = fact("ms", "Measured P50 latency at that rate.", default=None)
-    p95_ms_at_peak: float | None = fact("ms", "Measured P95 latency at that rate.", default=None)
-    p99_ms_at_peak: float | None = fact("ms", "Measured P99 latency at that rate.", default=None)
-    p99_budget_ms: float | None = fact("ms", "P99 budget the search used.", default=None)
-    offline_throughput_per_s: float | None = fact("items/s", "Best offline throughput (all requests available "
-                                                             "at once).", default=None)
-    device: str | None = fact(None, "Device the run used, e.g. 'NVIDIA H100 80GB HBM3' or 'cpu'.", default=None)
-    dtype: str | None = fact(None, "Precision the run used.", default=None)
-    torch_version: str | None = fact(None, "PyTorch version of the run.", default=None)
-    max_batch_size: int | None = fact("requests", "Batcher max batch size.", default=None)
-    max_queue_delay_ms: float | None = fact("ms", "Batcher max queue delay.", default=None)
-    seed: int | None = fact(None, "Random seed of the arrivals.", default=None)
-    duration_s: float | None = fact("s", "Length of the measured run.", default=None)
-    measured_at: str | None = fact(None, "When the run finished (ISO 8601).", default=None)
-    meets_p99_target: bool | None = fact(None, "Measured P99 at peak <= requirements.latency_p99_ms.", default=None)
-
-
-_BENCH_NUMBERS = ("max_qps_at_p99", "p50_ms_at_peak", "p95_ms_at_peak", "p99_ms_at_peak", "p99_budget_ms",
-                  "offline_throughput_per_s", "max_queue_delay_ms", "duration_s")
-_BENCH_INTS = ("max_batch_size", "seed")
-_BENCH_TEXTS = ("device", "dtype", "torch_version", "measured_at")
-
-# Result classes and where they sit in the tree (order = order of the reference).
-DERIVED_SECTIONS: tuple[tuple[str, type], ...] = (
-    ("traffic", TrafficPlan),
-    ("latency_budget", LatencyBudget),
-    ("data_volume", DataVolumePlan),
-    ("capacity", CapacityPlan),
-    ("capacity.estimate", ThroughputEstimate),
-    ("cost", CostPlan),
-    ("cost.levers", CostLevers),
-    ("benchmark", BenchmarkFacts),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +89,7 @@ def build_facts(
                                    f"{' ' + f.unit if f.unit else ''}.", "info"))
         return default
 
-    bench, bench_notes = _benchmark(measurements, entered("requirements.latency_p99_ms"))
+    bench, bench_notes = benchmark_facts(measurements, entered("requirements.latency_p99_ms"))
     notes.extend(bench_notes)
 
     generative = entered("requirements.workload_type") == "generative"
@@ -228,10 +167,9 @@ def build_facts(
         "peak_hours": assume("requirements.peak_hours_per_day") if entered("architecture.autoscaling_signal")
         not in (None, "none") else field("requirements.peak_hours_per_day").default,
         "pricing_model": assume("architecture.pricing_model"),
-        "reserved_term": assume("architecture.reserved_term") if "architecture.reserved_term" not in hidden
-        else field("architecture.reserved_term").default,
-        "reserved_share": _or_default(values, "architecture.reserved_share_pct", hidden, assume),
-        "spot_share": _or_default(values, "architecture.spot_share_pct", hidden, assume),
+        "reserved_term": _or_default("architecture.reserved_term", hidden, assume),
+        "reserved_share": _or_default("architecture.reserved_share_pct", hidden, assume),
+        "spot_share": _or_default("architecture.spot_share_pct", hidden, assume),
         "budget": entered("requirements.monthly_gpu_budget_usd"),
         "online": entered("requirements.workload_timing") == "online",
         "api_in": entered("architecture.api_price_per_1m_input_tokens_usd"),
@@ -261,8 +199,8 @@ def build_facts(
     return Facts(tree=tree, meta=meta, warnings=_dedupe(notes), validation=result)
 
 
-def _or_default(values: Mapping[str, Any], key: str, hidden: set[str], assume: Any) -> Any:
-    # Hidden mixed-plan shares still price the "mixed" row of the comparison, silently at defaults.
+def _or_default(key: str, hidden: set[str], assume: Any) -> Any:
+    # Hidden pricing fields still price the other rows of the comparison, silently at defaults.
     return field(key).default if key in hidden else assume(key)
 
 
@@ -318,9 +256,9 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
     api_in = api_out = None
     if requests is not None:
         if p["input_tokens"] is not None:
-            api_in = requests * (1.0 - (p["request_hit"] if caches else 0.0) / 100.0) * p["input_tokens"]
+            api_in = requests * miss * p["input_tokens"]
         if p["output_tokens"] is not None:
-            api_out = requests * (1.0 - (p["request_hit"] if caches else 0.0) / 100.0) * p["output_tokens"]
+            api_out = requests * miss * p["output_tokens"]
     cost = plan_cost(
         gpu=p["gpu"],
         gpu_type=p["gpu_key"],
@@ -398,35 +336,6 @@ def _cross_checks(values: Mapping[str, Any], estimate: ThroughputEstimate, bench
     return notes
 
 
-def _benchmark(measurements: Any, p99_target: float | None) -> tuple[BenchmarkFacts, list[Note]]:
-    if not isinstance(measurements, Mapping) or not measurements:
-        return BenchmarkFacts(), []
-    notes: list[Note] = []
-    clean: dict[str, Any] = {}
-    for key in _BENCH_NUMBERS:
-        raw = measurements.get(key)
-        number = finite(raw)
-        if raw is not None and (number is None or number < 0):
-            notes.append(Note(f"benchmark.{key}", f"Ignored an invalid measurement {key}={raw!r}.", "warning"))
-            number = None
-        clean[key] = number
-    for key in _BENCH_INTS:
-        raw = measurements.get(key)
-        ok = isinstance(raw, int) and not isinstance(raw, bool)
-        if raw is not None and not ok:
-            notes.append(Note(f"benchmark.{key}", f"Ignored an invalid measurement {key}={raw!r}.", "warning"))
-        clean[key] = raw if ok else None
-    for key in _BENCH_TEXTS:
-        raw = measurements.get(key)
-        clean[key] = str(raw)[:200] if isinstance(raw, (str, int, float)) and not isinstance(raw, bool) else None
-    qps = clean["max_qps_at_p99"]
-    available = qps is not None and qps > 0
-    meets = None
-    if clean["p99_ms_at_peak"] is not None and finite(p99_target) is not None:
-        meets = clean["p99_ms_at_peak"] <= p99_target
-    return BenchmarkFacts(available=available, meets_p99_target=meets, **clean), notes
-
-
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -445,31 +354,9 @@ def _dedupe(notes: list[Note]) -> list[dict[str, str]]:
     return out
 
 
-# --- the reference --------------------------------------------------------------------------------
 
 _ENTERED_DERIVED = {"cost.gpu_type", "cost.price_as_of", "cost.budget_usd", "capacity.max_replicas",
                     "data_volume.new_data_gb_per_day", "data_volume.retention_days"}
-
-
-def fact_reference() -> list[dict[str, Any]]:
-    """Every fact path with unit, description and CEL type (`?` marks values that may be null).
-
-    Generated from the design schema (inputs) and the result dataclasses (derived numbers).
-    """
-    rows: list[dict[str, Any]] = []
-    for f in FIELDS:
-        description = f.label + (f" - {f.help}" if f.help else "")
-        if f.choices:
-            description += " Values: " + ", ".join(f"'{c.value}'" for c in f.choices) + "."
-        nullable = f.kind not in ("multichoice", "ordered", "text_list")
-        rows.append({"path": f.key, "unit": f.unit, "description": description,
-                     "type": f.value_type + ("?" if nullable else "")})
-    for prefix, cls in DERIVED_SECTIONS:
-        nested_prefixes = {p for p, _ in DERIVED_SECTIONS if p.startswith(prefix + ".")}
-        for row in reference_rows(cls, prefix):
-            if not any(row["path"].startswith(n + ".") for n in nested_prefixes):
-                rows.append(row)
-    return rows
 
 
 def _meta(traffic: TrafficPlan, capacity: CapacityPlan) -> dict[str, dict[str, Any]]:
@@ -495,80 +382,3 @@ def _meta(traffic: TrafficPlan, capacity: CapacityPlan) -> dict[str, dict[str, A
         meta[path] = {"unit": row["unit"], "description": row["description"], "type": row["type"],
                       "provenance": provenance}
     return meta
-
-
-def reference_markdown() -> str:
-    """The fact reference as a Markdown document (committed as docs/facts.md)."""
-    from engine.planning import throughput
-
-    lines = [
-        "# Fact reference",
-        "",
-        "<!-- Generated by `python -m engine.facts --markdown > docs/facts.md`; do not edit by hand. -->",
-        "",
-        "Checklist rules are CEL expressions over these paths, for example",
-        "`requirements.latency_p99_ms <= 200.0 && size(architecture.fallback_chain) >= 2`.",
-        "Types are CEL types; `?` means the value is `null` while the input is blank or the number",
-        "cannot be computed yet (guard with `x != null && ...`). Percentages are numbers from 0 to 100.",
-        "Lists are never null (empty when blank). Every fact also carries a provenance: `entered`",
-        "(typed by a person or from the price catalog), `estimated` (from the throughput model below),",
-        "`measured` (from a benchmark run) or `derived` (computed from the others).",
-        "",
-    ]
-    titles = {"requirements": "Requirements (inputs)", "architecture": "Architecture (inputs)",
-              "traffic": "Traffic", "latency_budget": "Latency budget", "data_volume": "Data volume",
-              "capacity": "Capacity", "cost": "Cost", "benchmark": "Benchmark (measured)"}
-    current = None
-    for row in fact_reference():
-        top = row["path"].split(".")[0]
-        if top != current:
-            current = top
-            lines += ["", f"## {titles[top]}", "", "| Path | Type | Unit | Description |", "|---|---|---|---|"]
-        description = row["description"].replace("|", "\\|")
-        lines.append(f"| `{row['path']}` | {row['type']} | {row['unit'] or ''} | {description} |")
-    lines += ["", "## How per-replica throughput is estimated", "",
-              "Until a benchmark has measured `benchmark.max_qps_at_p99`, `capacity.per_replica_qps` is an "
-              "**estimate** (`capacity.per_replica_qps_source == 'estimated'`):", ""]
-    lines += [line[4:] if line.startswith("    ") else line for line in (throughput.__doc__ or "").splitlines()]
-    from engine.planning import capacity as capacity_module, cost as cost_module
-
-    lines += ["", "## Caches, tiers and quantization", "",
-              "Requests that hit the result cache (and, for embedding workloads, the embedding cache) never "
-              "reach the model; of the rest, `architecture.cheap_tier_share_pct` go to the cheaper tier. So "
-              "`capacity.model_peak_qps` = peak QPS x (1 - result hit) x (1 - embedding hit, embed only) x "
-              "(1 - tier share). The prompt (prefix) cache shortens prefill: the estimate uses input tokens x "
-              "(1 - prompt hit). Quantization changes the serving precision, hence bytes per parameter and "
-              "the peak FLOP/s used by the estimate. `cost.levers.*` re-run the plan with each lever off and "
-              "report what it saves on the chosen plan.",
-              "", "## How capacity is sized", "", _dedent(capacity_module.plan_capacity.__doc__ or ""),
-              "", "## How cost is modelled", "", _dedent(cost_module.__doc__ or "")]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _dedent(text: str) -> str:
-    import textwrap
-
-    first, _, rest = text.partition("\n")
-    return (first.strip() + "\n" + textwrap.dedent(rest)).strip()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.facts", description=__doc__.splitlines()[0])
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--markdown", action="store_true", help="print the fact reference as Markdown")
-    group.add_argument("--json", action="store_true", help="print the fact reference as JSON")
-    group.add_argument("--example", action="store_true", help="print the demo design's facts as JSON")
-    args = parser.parse_args(argv)
-    if args.example:
-        json.dump(build_facts(example_design()).to_dict(), sys.stdout, indent=2)
-    elif args.json:
-        json.dump(fact_reference(), sys.stdout, indent=2)
-    else:
-        sys.stdout.write(reference_markdown())
-        return 0
-    sys.stdout.write("\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
