@@ -44,6 +44,8 @@ Result keys (always present; None when the scenario did not measure them)::
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import time
 import traceback
 from collections.abc import Callable
@@ -118,7 +120,25 @@ def run(
     progress: Callable[[dict[str, Any]], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
-    """Run one benchmark described by ``spec``; see the module docstring for keys."""
+    """Run one benchmark described by ``spec``; see the module docstring for keys.
+
+    Blocking. Called from a thread whose event loop is running (an async caller, a
+    test under Playwright), it runs in a thread of its own, since the core needs
+    an event loop of its own.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run(spec, progress, should_cancel)
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="bench") as pool:
+        return pool.submit(_run, spec, progress, should_cancel).result()
+
+
+def _run(
+    spec: dict[str, Any],
+    progress: Callable[[dict[str, Any]], None] | None,
+    should_cancel: Callable[[], bool] | None,
+) -> dict[str, Any]:
     started = time.perf_counter()
     started_at = utc_now()
     scenario = spec.get("scenario", "capacity")

@@ -130,3 +130,16 @@ def test_importing_the_packages_loads_neither_torch_nor_django():
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_it_runs_when_the_calling_thread_has_a_running_event_loop():
+    # An async caller (or a test under Playwright's sync API) has a loop running;
+    # the core needs one of its own, so run() moves to a thread rather than fail.
+    import asyncio
+
+    async def caller():
+        return run(tiny_spec(scenario="server", target_qps=200.0))
+
+    result = asyncio.run(caller())
+    assert result["status"] == "ok", result["error"]
+    assert result["p99_ms"] is not None
