@@ -27,22 +27,7 @@ def known_fact_paths() -> frozenset[str]:
 
 
 def item_document(item: Item) -> dict:
-    return {
-        "key": item.key,
-        "title": item.title,
-        "question": item.question,
-        "why": item.why,
-        "severity": item.severity,
-        "weight": item.weight,
-        "mode": item.mode,
-        "applies_when": item.applies_when,
-        "passes_when": item.passes_when,
-        "level": item.level,
-        "improvement_plan": item.improvement_plan,
-        "resources": item.resources,
-        "choices": item.choices,
-        "risk_rules": item.risk_rules,
-    }
+    return {field: getattr(item, field) for field in ITEM_FIELDS}
 
 
 def version_document(version: ChecklistVersion) -> dict:
