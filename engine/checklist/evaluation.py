@@ -18,13 +18,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from engine import vocabulary
+
 from .conditions import Node, evaluate_condition, parse_condition
 from .expressions import CompiledExpression, compile_expression, make_context, run
 from .model import Checklist, ChecklistError, Item, RiskRule
 from .scoring import Score, score_findings, verdict_for
 from .validate import validate_checklist
 
-OUTCOMES = ("pass", "fail", "not_applicable", "unanswered", "rule_error", "accepted_risk")
+OUTCOMES = tuple(vocabulary.OUTCOMES)
 _RISK_OF = {"HIGH_RISK": "high", "MEDIUM_RISK": "medium", "NO_RISK": None}
 _CREDIT_OF = {"HIGH_RISK": 0.0, "MEDIUM_RISK": 0.5, "NO_RISK": 1.0}
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-STRATEGIES = ("weighted", "minimum", "levels")
-SEVERITIES = ("high", "medium", "low")
-MODES = ("automatic", "manual")
+from engine import vocabulary
+
+STRATEGIES = tuple(vocabulary.SCORING_STRATEGIES)
+SEVERITIES = tuple(vocabulary.SEVERITIES)
+MODES = tuple(vocabulary.MODES)
 RISKS = ("HIGH_RISK", "MEDIUM_RISK", "NO_RISK")
 
 # Weighted scoring: an item counts weight x multiplier, so one high-severity item weighs as much

@@ -7,12 +7,13 @@ monitoring part of lesson 8.
 
 from __future__ import annotations
 
+from engine import vocabulary
 from engine.design.schema import Choice, Field, Section
 from engine.planning.gpu_catalog import gpu_choices
 
 GENERATIVE = {"field": "requirements.workload_type", "in": ["generative"]}
 TOKENISED = {"field": "requirements.workload_type", "in": ["generative", "embed"]}
-BATCHING = {"field": "architecture.batching_mode", "in": ["dynamic", "continuous", "static"]}
+BATCHING = {"field": "architecture.batching_mode", "in": [m for m in vocabulary.BATCHING_MODES if m != "none"]}
 TIERED = {"field": "architecture.model_routing", "in": ["rules", "learned_router"]}
 MIXED = {"field": "architecture.pricing_model", "in": ["mixed"]}
 MAX_QPS = 10_000_000.0
@@ -168,9 +169,7 @@ ARCHITECTURE_FIELDS: tuple[Field, ...] = (
     Field("architecture.gpus_per_replica", "GPUs per replica", "int", "serving", unit="GPU", min=1, max=64,
           default=1, help="More than one when the model is split with tensor or pipeline parallelism."),
     Field("architecture.batching_mode", "Batching", "choice", "serving",
-          choices=_c(("none", "None (one request per forward pass)"),
-                     ("dynamic", "Dynamic (wait up to a delay to fill a batch)"),
-                     ("continuous", "Continuous / in-flight (LLM servers)"), ("static", "Static batches"))),
+          choices=_c(*vocabulary.pairs(vocabulary.BATCHING_MODES))),
     Field("architecture.max_batch_size", "Max batch size", "int", "serving", unit="requests", min=1, max=4096,
           default=16, shown_when=BATCHING),
     Field("architecture.max_batch_delay_ms", "Max batch delay", "float", "serving", unit="ms", min=0.0,
@@ -241,8 +240,7 @@ ARCHITECTURE_FIELDS: tuple[Field, ...] = (
           help="Keep one replica beyond what peak load needs, for failures and rolling deploys."),
     # --- cost (lesson 7)
     Field("architecture.pricing_model", "Pricing plan", "choice", "cost", default="on_demand",
-          choices=_c(("on_demand", "On-demand"), ("spot", "Spot"), ("reserved_1y", "Reserved, 1 year"),
-                     ("reserved_3y", "Reserved, 3 years"), ("mixed", "Mixed (reserved + spot + on-demand)")),
+          choices=_c(*vocabulary.pairs(vocabulary.PRICING_PLANS)),
           help="The plan the budget is compared against; all plans are shown for comparison."),
     Field("architecture.reserved_term", "Reserved term (mixed plan)", "choice", "cost", default="1y",
           choices=_c(("1y", "1 year"), ("3y", "3 years")), shown_when=MIXED),

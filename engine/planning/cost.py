@@ -22,9 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from engine import vocabulary
 from engine.planning.common import DAYS_PER_MONTH, HOURS_PER_MONTH, Note, fact, finite, notes_field
 
-PLANS = ("on_demand", "spot", "reserved_1y", "reserved_3y", "mixed")
+PLANS = tuple(vocabulary.PRICING_PLANS)
 NEAR_BUDGET_PCT = -10.0
 
 

@@ -9,6 +9,9 @@ in the admin (read-only once published) and in the services. Editing means a new
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from engine import vocabulary
+
+from reviewapp.core.choices import text_choices
 
 
 class ImmutableVersionError(Exception):
@@ -16,10 +19,7 @@ class ImmutableVersionError(Exception):
 
 
 class Checklist(models.Model):
-    class Scoring(models.TextChoices):
-        WEIGHTED = "weighted", "Weighted"
-        MINIMUM = "minimum", "Minimum over sections"
-        LEVELS = "levels", "Levels (bronze, silver, gold)"
+    Scoring = text_choices("Scoring", vocabulary.SCORING_STRATEGIES)
 
     key = models.SlugField(max_length=128, unique=True, help_text="Stable id, as in the JSON file.")
     name = models.CharField(max_length=128)
@@ -161,14 +161,8 @@ class ItemQuerySet(models.QuerySet):
 
 
 class Item(models.Model):
-    class Severity(models.TextChoices):
-        HIGH = "high", "High"
-        MEDIUM = "medium", "Medium"
-        LOW = "low", "Low"
-
-    class Mode(models.TextChoices):
-        AUTOMATIC = "automatic", "Automatic (a rule over the facts)"
-        MANUAL = "manual", "Manual (a person answers)"
+    Severity = text_choices("Severity", vocabulary.SEVERITIES)
+    Mode = text_choices("Mode", vocabulary.MODES)
 
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="items")
     order = models.IntegerField(default=0)
@@ -226,10 +220,7 @@ class DesignReview(models.Model):
 
 
 class Answer(models.Model):
-    class Status(models.TextChoices):
-        PASS = "pass", "Pass"
-        FAIL = "fail", "Fail"
-        NOT_APPLICABLE = "not_applicable", "Not applicable"
+    Status = text_choices("Status", vocabulary.ANSWER_STATUSES)
 
     review = models.ForeignKey(DesignReview, on_delete=models.CASCADE, related_name="answers")
     # By key, not by Item row: an answer carries over to the next version of the checklist.

@@ -1,8 +1,9 @@
-"""The review page and the findings panel's htmx endpoints.
+"""The review page, the findings panel's htmx endpoints and one finding's details.
 
 Every view fetches the design through `get_design_for_user` first (team access in the query:
-outsiders get 404; a role below the one needed gets 403). A write re-renders the panel for htmx
-(with the unsaved form values it posted) and redirects to the review page without JavaScript.
+outsiders get 404; a role below the one needed gets 403) and assesses it once
+(`design_assessment`), with the unsaved form values a request carries (read by the same form as
+save and preview). A write re-renders the panel for htmx and redirects without JavaScript.
 """
 
 from django.contrib import messages
@@ -15,37 +16,57 @@ from reviewapp.accounts.models import Role
 from reviewapp.checklists import services
 from reviewapp.checklists.assessment import compiled_version
 from reviewapp.checklists.forms import AcceptanceForm, AnswerForm, RepinForm
-from reviewapp.checklists.panel import panel_context
-from reviewapp.designs.access import get_design_for_user
+from reviewapp.checklists.panel import finding_context, panel_context
+from reviewapp.designs.access import get_design_for_user, membership_of
+from reviewapp.designs.catalog import gpu_catalog
+from reviewapp.designs.document import posted_inputs
+from reviewapp.designs.selectors import design_assessment
+
+
+def _assess(request: HttpRequest, design):
+    catalog = gpu_catalog()
+    return design_assessment(design, document=posted_inputs(request.POST, design=design, catalog=catalog), catalog=catalog)
+
+
+def _panel(request: HttpRequest, design, *, notice: str = "", error: bool = False) -> dict:
+    context = panel_context(request, _assess(request, design), membership_of(request.user, design.team_id))
+    context.update(notice=notice, notice_error=error)
+    return context
 
 
 @require_http_methods(["GET"])
 def review_page(request: HttpRequest, pk: int) -> HttpResponse:
     design = get_design_for_user(request, pk)
-    return render(request, "checklists/review.html", {"design": design, "checklist_panel": panel_context(request, design, standalone=True)})
+    return render(request, "checklists/review.html", {"design": design, "checklist_panel": _panel(request, design)})
 
 
 @require_http_methods(["GET", "POST"])
 def panel(request: HttpRequest, pk: int) -> HttpResponse:
-    """The panel alone: GET for filters, POST for a live preview of unsaved form values.
-    Neither saves anything but the lazy pin."""
+    """The panel alone: GET for filters, POST with the unsaved form values. Saves nothing."""
     design = get_design_for_user(request, pk)
     return _render_panel(request, design)
 
 
+@require_http_methods(["GET", "POST"])
+def finding(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
+    """One finding in full: the panel loads it on demand (POST with the unsaved form values);
+    GET is its own page, for links and no JavaScript. Saves nothing."""
+    design = get_design_for_user(request, pk)
+    context = finding_context(request, _assess(request, design), membership_of(request.user, design.team_id), item_key)
+    template = "checklists/_finding_detail.html" if request.htmx else "checklists/finding.html"
+    return render(request, template, context)
+
+
 def _render_panel(request: HttpRequest, design, *, notice: str = "", error: bool = False) -> HttpResponse:
-    context = panel_context(request, design, refresh=True)
-    context.update(notice=notice, notice_error=error)
     # htmx swaps only 2xx answers, so a refused answer comes back as 200 with the reason shown.
-    return render(request, "checklists/_panel.html", {"checklist_panel": context})
+    return render(request, "checklists/_panel.html", {"checklist_panel": _panel(request, design, notice=notice, error=error)})
 
 
 def _done(request: HttpRequest, design, message: str = "", *, error: bool = False) -> HttpResponse:
     if request.htmx:
         return _render_panel(request, design, notice=message, error=error)
     if error:
-        context = panel_context(request, design, standalone=True)
-        context.update(notice=message, notice_error=True)
+        context = _panel(request, design, notice=message, error=True)
         return render(request, "checklists/review.html", {"design": design, "checklist_panel": context}, status=400)
     messages.success(request, message)
     return redirect("checklists:review", pk=design.pk)
@@ -59,12 +80,11 @@ def _item_or_404(review, item_key: str):
 
 
 def _review_or_404(request: HttpRequest, design):
+    """The design's review, pinned now if it was not yet (a write: only POST views call this)."""
     review = services.review_for_design(design=design, user=request.user)
     if review is None:
         raise Http404("No checklist is published yet.")
     return review
-
-
 @require_POST
 def answer(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
     design = get_design_for_user(request, pk, role=Role.MEMBER)

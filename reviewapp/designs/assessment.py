@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from engine import vocabulary
 from engine.facts import Facts, build_facts, fact_reference
 
 # (section title, [(fact path, short label)]) in panel order.
@@ -44,13 +45,7 @@ PANEL: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     )),
 )
 
-PLANS: tuple[tuple[str, str], ...] = (
-    ("on_demand", "On-demand"),
-    ("spot", "Spot"),
-    ("reserved_1y", "Reserved 1 year"),
-    ("reserved_3y", "Reserved 3 years"),
-    ("mixed", "Mixed"),
-)
+PLANS = vocabulary.pairs(vocabulary.PRICING_PLANS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +132,15 @@ def _number(facts: Facts, path: str, label: str = "") -> Number:
 
 def assess_document(document: Any, gpu_catalog: Mapping[str, Any],
                     measurements: Mapping[str, Any] | None = None) -> Numbers:
-    """Every number the design implies (the engine's facts), picked and labelled for the page.
+    """Every number the design implies, without a checklist (pages use `selectors.design_assessment`).
 
     `document` may be a stored design document or raw form data; invalid fields count as blank.
     """
-    facts = build_facts(document, gpu_catalog=gpu_catalog, measurements=measurements)
+    return numbers_from_facts(build_facts(document, gpu_catalog=gpu_catalog, measurements=measurements))
+
+
+def numbers_from_facts(facts: Facts) -> Numbers:
+    """The engine's facts, picked and labelled for the numbers panel and the exports."""
     sections = tuple(
         (title, tuple(_number(facts, path, label) for path, label in rows)) for title, rows in PANEL
     )

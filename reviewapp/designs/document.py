@@ -9,6 +9,7 @@ No field is listed by hand: labels, units, help, choices, bounds and visibility 
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -21,8 +22,9 @@ from django.utils.safestring import mark_safe
 import engine.design as schema
 from engine.design import Field, ValidationResult
 
-# Keys a form posts besides the design's fields; anything else is refused as an unknown field.
-FORM_KEYS = {"csrfmiddlewaretoken", "revision"}
+# Keys the design page posts besides the design's fields (the findings filters ride along with the
+# typing preview); anything else is refused as an unknown field.
+FORM_KEYS = {"csrfmiddlewaretoken", "revision", "severity", "outcome"}
 # A text field longer than this gets a textarea.
 TEXTAREA_FROM_CHARS = 500
 
@@ -81,6 +83,61 @@ class OrderedChoiceWidget(forms.Widget):
         return f"{id_}-1" if id_ else id_
 
 
+# The design form has 84 widgets; Django's template-based widget rendering cost about 1 ms each
+# (over half the page's time, measured with benchmarks/page_profile.py), and format_html's lazy
+# checks most of the rest, so these widgets and `FieldView.html` write the same markup with
+# f-strings over `_e` (html.escape, the same five characters as Django's escape).
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _attrs(attrs: Mapping[str, Any]) -> str:
+    """Like django.forms.utils.flatatt: True is a bare attribute, False and None are left out."""
+    return "".join(f" {k}" if v is True else f' {k}="{_e(v)}"' for k, v in attrs.items() if v is not None and v is not False)
+
+
+class NumberInput(forms.NumberInput):
+    def render(self, name, value, attrs=None, renderer=None):
+        return _input(self.input_type, name, self.format_value(value), self.build_attrs(self.attrs, attrs))
+
+
+class TextInput(forms.TextInput):
+    def render(self, name, value, attrs=None, renderer=None):
+        return _input(self.input_type, name, self.format_value(value), self.build_attrs(self.attrs, attrs))
+
+
+class Textarea(forms.Textarea):
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        return mark_safe(f'<textarea name="{_e(name)}"{_attrs(final)}>\n{_e(self.format_value(value) or "")}</textarea>')
+
+
+class Select(forms.Select):
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = "".join(f'<option value="{_e(v)}"{" selected" if str(v) in chosen else ""}>{_e(label)}</option>'
+                          for v, label in self.choices)
+        return mark_safe(f'<select name="{_e(name)}"{_attrs(self.build_attrs(self.attrs, attrs))}>{options}</select>')
+
+
+class CheckboxSelectMultiple(forms.CheckboxSelectMultiple):
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        base_id = _e(final.pop("id", name))
+        chosen, common = set(self.format_value(value)), _attrs(final)
+        boxes = "".join(
+            f'<div><label for="{base_id}_{i}"><input type="checkbox" name="{_e(name)}" value="{_e(v)}" '
+            f'id="{base_id}_{i}"{common}{" checked" if str(v) in chosen else ""}> {_e(label)}</label></div>'
+            for i, (v, label) in enumerate(self.choices)
+        )
+        return mark_safe(f'<div id="{base_id}">{boxes}</div>')
+
+
+def _input(input_type: str, name: str, value, attrs: dict) -> str:
+    shown = f' value="{_e(value)}"' if value not in (None, "") else ""
+    return mark_safe(f'<input type="{input_type}" name="{_e(name)}"{shown}{_attrs(attrs)}>')
+
+
 class SchemaField(forms.Field):
     """One design field as the form posts it. The engine types and checks the raw value."""
 
@@ -103,22 +160,22 @@ class SchemaField(forms.Field):
                 attrs["min"] = _plain_number(spec.min)
             if spec.max is not None:
                 attrs["max"] = _plain_number(spec.max)
-            return forms.NumberInput(attrs)
+            return NumberInput(attrs)
         if spec.kind == "bool":
-            return forms.Select(attrs, choices=[("", "—"), ("true", "Yes"), ("false", "No")])
+            return Select(attrs, choices=[("", "—"), ("true", "Yes"), ("false", "No")])
         if spec.kind == "choice":
-            return forms.Select(attrs, choices=[("", "—"), *self.choice_pairs])
+            return Select(attrs, choices=[("", "—"), *self.choice_pairs])
         if spec.kind == "multichoice":
-            return forms.CheckboxSelectMultiple(attrs, choices=self.choice_pairs)
+            return CheckboxSelectMultiple(attrs, choices=self.choice_pairs)
         if spec.kind == "ordered":
             return OrderedChoiceWidget(self.choice_pairs, attrs)
         if spec.kind == "text_list":
             attrs["maxlength"] = str(spec.max_items * (min(spec.max_length, 200) + 2))
-            return forms.TextInput(attrs)
+            return TextInput(attrs)
         attrs["maxlength"] = str(spec.max_length)
         if spec.max_length >= TEXTAREA_FROM_CHARS:
-            return forms.Textarea({**attrs, "rows": 2})
-        return forms.TextInput(attrs)
+            return Textarea({**attrs, "rows": 2})
+        return TextInput(attrs)
 
     def to_python(self, value: Any) -> Any:
         return value  # raw: the engine decides what it means
@@ -250,12 +307,17 @@ class DesignInputsForm(forms.Form):
 
 @dataclass(frozen=True, slots=True)
 class FieldView:
-    """What a template needs to draw one field: the bound field, its spec, and whether it shows."""
+    """One field as the form draws it: the bound field, its spec, whether it shows, and whether
+    changing it redraws the form (then `redraw_url` is where the redraw posts).
+
+    The markup is written here rather than in a template included 84 times: the include cost
+    about 0.15 ms a field, most of the page (benchmarks/page_profile.py)."""
 
     bound: forms.BoundField
     spec: Field
     shown: bool
     controls: bool
+    redraw_url: str = ""
 
     @property
     def html_id(self) -> str:
@@ -264,6 +326,30 @@ class FieldView:
     @property
     def errors_id(self) -> str:
         return errors_id(self.spec.key)
+
+    def errors_html(self, *, oob: bool = False) -> str:
+        """The field's error list; out of band (htmx) in a preview, so fixed errors disappear."""
+        items = "".join(f"<li>{_e(e)}</li>" for e in self.bound.errors)
+        swap = ' hx-swap-oob="true"' if oob else ""
+        return mark_safe(f'<ul class="errorlist" id="{self.errors_id}"{swap}>{items}</ul>')
+
+    @property
+    def errors_html_oob(self) -> str:
+        return self.errors_html(oob=True)
+
+    def html(self) -> str:
+        spec = self.spec
+        redraw = (f' hx-post="{_e(self.redraw_url)}" hx-trigger="change" hx-target="#design-form" hx-swap="outerHTML" '
+                  'hx-sync="this:replace"') if self.controls and self.redraw_url else ""
+        if spec.kind in ("multichoice", "ordered"):
+            ordered = ' <small class="muted">(in order)</small>' if spec.kind == "ordered" else ""
+            control = f"<fieldset><legend>{_e(spec.label)}{ordered}</legend>{self.bound}</fieldset>"
+        else:
+            unit = f' <span class="unit">({_e(spec.unit)})</span>' if spec.unit else ""
+            control = f'<label for="{_e(self.bound.id_for_label)}">{_e(spec.label)}{unit}</label>{self.bound}'
+        help_text = f'<small class="muted help">{_e(spec.help)}</small>' if spec.help else ""
+        return mark_safe(f'<div class="field field-{spec.kind}" id="{self.html_id}-field" data-key="{_e(spec.key)}"'
+                         f'{redraw}{" hidden" if not self.shown else ""}>{control}{self.errors_html()}{help_text}</div>')
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +384,7 @@ def controlling_keys() -> set[str]:
     return keys
 
 
-def layout(form: DesignInputsForm) -> list[GroupView]:
+def layout(form: DesignInputsForm, *, redraw_url: str = "") -> list[GroupView]:
     """The form in groups and sections as the schema orders them, with each field's visibility.
 
     Visibility follows the values the form shows (posted if bound, else stored), so a reload and
@@ -312,9 +398,17 @@ def layout(form: DesignInputsForm) -> list[GroupView]:
         sections = []
         for section in schema.sections(group):
             fields = tuple(
-                FieldView(form[spec.key], spec, spec.key not in hidden, spec.key in controls)
+                FieldView(form[spec.key], spec, spec.key not in hidden, spec.key in controls, redraw_url)
                 for spec in section.fields
             )
             sections.append(SectionView(section.key, section.label, section.help, fields))
         groups.append(GroupView(group, GROUP_LABELS[group], tuple(sections)))
     return groups
+
+
+def posted_inputs(data, *, design, catalog: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The unsaved design values a request carries (the page's forms, as htmx includes them),
+    read by the same form as save and preview; None when it carries none (assess the saved design)."""
+    if not any(key in data for key in DesignInputsForm.schema_keys()):
+        return None
+    return DesignInputsForm(data, design_inputs=design.inputs, revision=design.revision, gpu_catalog=catalog).raw_inputs()

@@ -5,6 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from reviewapp.accounts.models import Membership, Role
+from reviewapp.checklists.services import review_for_design
 from reviewapp.designs.catalog import gpu_catalog
 from reviewapp.designs.document import validate_inputs, validation_error
 from reviewapp.designs.models import Design
@@ -32,8 +33,11 @@ STATUS_ROLE = {
 }
 
 
+@transaction.atomic
 def design_create(*, team, name: str, description: str, user, inputs: dict | None = None) -> Design:
-    return Design.objects.create(
+    """A new design, pinned to the default checklist's newest published version when there is one
+    (pages only read; they never pin)."""
+    design = Design.objects.create(
         team=team,
         name=name,
         description=description,
@@ -41,6 +45,8 @@ def design_create(*, team, name: str, description: str, user, inputs: dict | Non
         created_by=user,
         updated_by=user,
     )
+    review_for_design(design=design, user=user)
+    return design
 
 
 @transaction.atomic

@@ -8,12 +8,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from reviewapp.accounts.models import Role
 from reviewapp.designs import services
 from reviewapp.designs.access import get_design_for_user, membership_of
-from reviewapp.designs.assessment import assess_document, fact_reference_rows
+from reviewapp.checklists.panel import panel_context
+from reviewapp.designs.assessment import fact_reference_rows
 from reviewapp.designs.catalog import gpu_catalog
 from reviewapp.designs.document import DesignInputsForm, layout
 from reviewapp.designs.export import requirements_filename, requirements_markdown
 from reviewapp.designs.forms import DesignCreateForm, DesignEditForm, DesignStatusForm
 from reviewapp.designs.models import Design
+from reviewapp.designs.selectors import design_assessment
 
 
 @require_http_methods(["GET"])
@@ -51,9 +53,10 @@ def design_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _render_detail(request: HttpRequest, design: Design, form: DesignInputsForm, catalog: dict,
                    *, status: int = 200) -> HttpResponse:
-    """The design page: the forms as `form` holds them and the numbers they imply."""
+    """The design page: the forms as `form` holds them, and the numbers and findings they imply
+    (one assessment)."""
     membership = membership_of(request.user, design.team_id)
-    document = form.raw_inputs() if form.is_bound else design.inputs
+    assessment = design_assessment(design, document=form.raw_inputs() if form.is_bound else None, catalog=catalog)
     context = {
         "design": design,
         "membership": membership,
@@ -61,13 +64,15 @@ def _render_detail(request: HttpRequest, design: Design, form: DesignInputsForm,
         "can_review": membership.has_role(Role.REVIEWER),
         "can_delete": membership.has_role(Role.OWNER),
         **_inputs_context(design, form),
-        "numbers": assess_document(document, catalog),
+        "numbers": assessment.numbers,
+        "checklist_panel": panel_context(request, assessment, membership),
     }
     return render(request, "designs/detail.html", context, status=status)
 
 
 def _inputs_context(design: Design, form: DesignInputsForm) -> dict:
-    return {"design": design, "form": form, "groups": layout(form)}
+    return {"design": design, "form": form,
+            "groups": layout(form, redraw_url=reverse("designs:inputs_form", args=[design.pk]))}
 
 
 @require_POST
@@ -93,8 +98,10 @@ def design_save_inputs(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def design_preview_inputs(request: HttpRequest, pk: int) -> HttpResponse:
-    """The numbers the posted (unsaved) values imply, with every field's errors out of band."""
+    """The numbers and findings the posted (unsaved) values imply, in one response: the numbers
+    panel, and the findings panel and every field's errors out of band."""
     design = get_design_for_user(request, pk, role=Role.MEMBER)
+    membership = membership_of(request.user, design.team_id)
     catalog = gpu_catalog()
     form = DesignInputsForm(request.POST, design_inputs=design.inputs, revision=design.revision, gpu_catalog=catalog)
     form.evaluate()
@@ -103,7 +110,9 @@ def design_preview_inputs(request: HttpRequest, pk: int) -> HttpResponse:
         who = design.updated_by.get_username() if design.updated_by else "Someone"
         form.add_error(None, f"{who} saved this design (revision {design.revision}) after you opened it: "
                              "saving these values will be refused. Reload to see their changes.")
-    context = {**_inputs_context(design, form), "numbers": assess_document(form.raw_inputs(), catalog), "oob": True}
+    assessment = design_assessment(design, document=form.raw_inputs(), catalog=catalog)
+    context = {**_inputs_context(design, form), "numbers": assessment.numbers, "oob": True,
+               "checklist_panel": panel_context(request, assessment, membership)}
     return render(request, "designs/_preview.html", context)
 
 
@@ -120,8 +129,7 @@ def design_redraw_inputs(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def design_requirements_markdown(request: HttpRequest, pk: int) -> HttpResponse:
     design = get_design_for_user(request, pk)
-    catalog = gpu_catalog()
-    text = requirements_markdown(design, assess_document(design.inputs, catalog))
+    text = requirements_markdown(design, design_assessment(design).numbers)
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{requirements_filename(design)}"'
     return response

@@ -120,3 +120,24 @@ def staff(db):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_superuser("sam", "sam@example.com", "pw-for-tests-1")
+
+
+def scaled_default(items: int = 200, *, key: str = "scaled_default") -> dict:
+    """The shipped default checklist grown to `items` items by copying its items with new keys
+    (rules and all), for tests and benchmarks that must show cost does not grow with size."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "engine" / "data" / "default_checklist.json"
+    document = json.loads(path.read_text())
+    originals = [(s, item) for s in document["sections"] for item in s["items"]]
+    for section in document["sections"]:
+        section["items"] = []
+    for i in range(items):
+        section, item = originals[i % len(originals)]
+        copy_ = copy.deepcopy(item)
+        if i >= len(originals):
+            copy_["key"] = f"{item['key']}_{i // len(originals)}"
+            copy_["title"] = f"{item['title']} ({i // len(originals) + 1})"
+        section["items"].append(copy_)
+    document.update(key=key, name=f"Default checklist × {items} items")
+    return document

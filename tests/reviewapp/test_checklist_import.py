@@ -126,7 +126,9 @@ def test_run_loads_the_default_checklist_and_the_demo_shows_passes_and_findings(
     design = Design.objects.get(name=DEMO_DESIGN)
     html = client.get(f"/checklists/design/{design.pk}/review/").content.decode()
     assert 'data-outcome="pass"' in html and 'data-outcome="fail"' in html
-    assert "Improvement plan:" in html
+    failing = html.split('data-outcome="fail"')[0].rsplit('id="finding-', 1)[1].split('"')[0]
+    detail = client.get(f"/checklists/design/{design.pk}/findings/{failing}/").content.decode()
+    assert "Improvement plan:" in detail
 
 
 def test_admin_import_button_refuses_a_bad_file_and_imports_a_good_one(published, staff, client):

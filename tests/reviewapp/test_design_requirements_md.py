@@ -27,7 +27,7 @@ def test_member_downloads_a_complete_document(client_for, member, design):
         assert f"\n## {number}. {title}\n" in text
     assert "| P99 latency | 8,000 ms |" in text
     assert "| Regions | us-east-1, eu-west-1 |" in text
-    assert "| **Mixed** (chosen) | $" in text
+    assert "| **Mixed (reserved + spot + on-demand)** (chosen) | $" in text
     assert "| Replicas at peak |" in text
 
 
