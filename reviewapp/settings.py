@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "reviewapp.accounts",
     "reviewapp.designs",
     "reviewapp.checklists",
+    "reviewapp.benchmarks",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +131,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.js from the plotly package itself (vendor/plotly.min.js): no CDN, no copy in git.
+    "reviewapp.benchmarks.staticfiles.PlotlyJsFinder",
+]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -184,6 +191,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+
+# --- Benchmark jobs (docs/benchmarks.md, "Benchmark jobs from the app") ----------
+BENCHMARK_QUEUE = os.environ.get("BENCHMARK_QUEUE", "gpu")
+BENCHMARK_MAX_ACTIVE_RUNS_PER_TEAM = int(os.environ.get("BENCHMARK_MAX_ACTIVE_RUNS_PER_TEAM", 2))
+# A running job writes a heartbeat every second; one silent this long lost its worker.
+BENCHMARK_HEARTBEAT_TIMEOUT_S = float(os.environ.get("BENCHMARK_HEARTBEAT_TIMEOUT_S", 60))
+# The job stops itself at the soft limit (any pool); the reaper ends a run past the hard one.
+BENCHMARK_SOFT_TIME_LIMIT_S = float(os.environ.get("BENCHMARK_SOFT_TIME_LIMIT_S", CELERY_TASK_SOFT_TIME_LIMIT))
+BENCHMARK_TIME_LIMIT_S = float(os.environ.get("BENCHMARK_TIME_LIMIT_S", CELERY_TASK_TIME_LIMIT))
+BENCHMARK_QUEUED_TIMEOUT_S = float(os.environ.get("BENCHMARK_QUEUED_TIMEOUT_S", 6 * 3600))
+BENCHMARK_PUBLISH_TIMEOUT_S = float(os.environ.get("BENCHMARK_PUBLISH_TIMEOUT_S", 3))
 
 LOGGING = {
     "version": 1,
