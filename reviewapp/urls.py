@@ -14,5 +14,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("designs/", include("reviewapp.designs.urls")),
     path("checklists/", include("reviewapp.checklists.urls")),
+    path("", include("reviewapp.benchmarks.urls")),
     path("admin/", admin.site.urls),
 ]
