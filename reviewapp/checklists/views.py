@@ -17,7 +17,7 @@ from reviewapp.checklists import services
 from reviewapp.checklists.assessment import compiled_version
 from reviewapp.checklists.forms import AcceptanceForm, AnswerForm, RepinForm
 from reviewapp.checklists.panel import finding_context, panel_context
-from reviewapp.designs.access import get_design_for_user, membership_of
+from reviewapp.designs.access import get_design_for_user
 from reviewapp.designs.catalog import gpu_catalog
 from reviewapp.designs.document import posted_inputs
 from reviewapp.designs.selectors import design_assessment
@@ -29,7 +29,7 @@ def _assess(request: HttpRequest, design):
 
 
 def _panel(request: HttpRequest, design, *, notice: str = "", error: bool = False) -> dict:
-    context = panel_context(request, _assess(request, design), membership_of(request.user, design.team_id))
+    context = panel_context(request, _assess(request, design), design.membership)
     context.update(notice=notice, notice_error=error)
     return context
 
@@ -52,7 +52,7 @@ def finding(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
     """One finding in full: the panel loads it on demand (POST with the unsaved form values);
     GET is its own page, for links and no JavaScript. Saves nothing."""
     design = get_design_for_user(request, pk)
-    context = finding_context(request, _assess(request, design), membership_of(request.user, design.team_id), item_key)
+    context = finding_context(request, _assess(request, design), design.membership, item_key)
     template = "checklists/_finding_detail.html" if request.htmx else "checklists/finding.html"
     return render(request, template, context)
 

@@ -9,6 +9,8 @@ No field is listed by hand: labels, units, help, choices, bounds and visibility 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -25,6 +27,8 @@ from engine.design import Field, ValidationResult
 # Keys the design page posts besides the design's fields (the findings filters ride along with the
 # typing preview); anything else is refused as an unknown field.
 FORM_KEYS = {"csrfmiddlewaretoken", "revision", "severity", "outcome"}
+# Changes whenever a field definition changes, so cached form markup never outlives its schema.
+SCHEMA_DIGEST = hashlib.blake2b(repr(schema.FIELDS).encode(), digest_size=8).hexdigest()
 # A text field longer than this gets a textarea.
 TEXTAREA_FROM_CHARS = 500
 
@@ -256,6 +260,17 @@ def inline_message(spec: Field, message: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
+@functools.lru_cache(maxsize=16)
+def schema_fields(gpu_pairs: tuple[tuple[str, str], ...]) -> dict[str, SchemaField]:
+    """The design's form fields, built once per GPU menu and shared by every form instance.
+
+    Building them cost about 8 ms a form (Django normalises every choice list of every widget);
+    sharing is safe because nothing mutates a field or its widget after construction (Django's
+    own per-instance copy exists for forms that do)."""
+    return {spec.key: SchemaField(spec, choices=gpu_pairs if spec.key == "architecture.gpu_type" else None)
+            for spec in schema.FIELDS}
+
+
 class DesignInputsForm(forms.Form):
     """Requirements and architecture in one form, so one save is one revision of one document."""
 
@@ -268,8 +283,7 @@ class DesignInputsForm(forms.Form):
         self.gpu_catalog = gpu_catalog
         self.result: ValidationResult | None = None
         gpu_pairs = tuple((key, str(gpu.get("label", key))) for key, gpu in gpu_catalog["gpus"].items())
-        for spec in schema.FIELDS:
-            self.fields[spec.key] = SchemaField(spec, choices=gpu_pairs if spec.key == "architecture.gpu_type" else None)
+        self.fields.update(schema_fields(gpu_pairs))
 
     def raw_inputs(self) -> dict[str, Any]:
         """The posted design values, flat, as the widgets read them (no judgement yet)."""
@@ -327,15 +341,8 @@ class FieldView:
     def errors_id(self) -> str:
         return errors_id(self.spec.key)
 
-    def errors_html(self, *, oob: bool = False) -> str:
-        """The field's error list; out of band (htmx) in a preview, so fixed errors disappear."""
-        items = "".join(f"<li>{_e(e)}</li>" for e in self.bound.errors)
-        swap = ' hx-swap-oob="true"' if oob else ""
-        return mark_safe(f'<ul class="errorlist" id="{self.errors_id}"{swap}>{items}</ul>')
-
-    @property
-    def errors_html_oob(self) -> str:
-        return self.errors_html(oob=True)
+    def errors_html(self) -> str:
+        return errors_html(self.spec.key, self.bound.errors)
 
     def html(self) -> str:
         spec = self.spec
@@ -382,6 +389,18 @@ def controlling_keys() -> set[str]:
     for spec in schema.FIELDS:
         keys.update(condition_fields(spec.shown_when))
     return keys
+
+
+def errors_html(key: str, errors, *, oob: bool = False) -> str:
+    """A field's error list; out of band (htmx) in a preview, so errors that were fixed disappear."""
+    items = "".join(f"<li>{_e(e)}</li>" for e in errors)
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return f'<ul class="errorlist" id="{errors_id(key)}"{swap}>{items}</ul>'
+
+
+def field_errors_oob(form: DesignInputsForm) -> str:
+    """Every field's error list, out of band, for the typing preview (empty lists clear old errors)."""
+    return mark_safe("".join(errors_html(key, form.errors.get(key, ()), oob=True) for key in form.schema_keys()))
 
 
 def layout(form: DesignInputsForm, *, redraw_url: str = "") -> list[GroupView]:

@@ -8,12 +8,23 @@ anything (a GET never writes; the pin is made when the design is created or by t
 acceptance or explicit pin).
 
 The number of SQL queries does not grow with the checklist's size or the number of answers.
+
+The engine's part is a pure function of what it is given, so its result is memoised in the
+process under `key`, a digest of all of it (checklist version, document, catalog, answers,
+acceptances, measurements, today): a page viewed again skips the engine, and nothing needs to be
+invalidated. Drafts are never memoised (a draft version can still change).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
+
+from django.db.models import OuterRef, Subquery
 from typing import Any, Mapping
 
 from engine import assess as engine_assess
@@ -41,6 +52,8 @@ class DesignAssessment:
     answers: dict[str, Answer] = field(default_factory=dict)
     acceptances: dict[str, RiskAcceptance] = field(default_factory=dict)
     measurements: dict | None = None
+    key: str | None = None  # digest of everything the engine read; None when not memoisable
+    catalog_key: str = ""  # digest of the GPU catalog (the form's GPU menu depends on it)
 
     @property
     def facts(self):
@@ -57,8 +70,43 @@ class DesignAssessment:
 
 
 def design_review(design: Design) -> DesignReview | None:
-    """The design's review with its version and checklist, in one query; None when not pinned."""
-    return DesignReview.objects.select_related("version__checklist").filter(design=design).first()
+    """The design's review with its version and checklist, and the number of the checklist's
+    newest published version (`newest_number`), in one query; None when not pinned."""
+    newest = (ChecklistVersion.objects.published().filter(checklist=OuterRef("version__checklist"))
+              .order_by("-number").values("number")[:1])
+    return (DesignReview.objects.select_related("version__checklist").annotate(newest_number=Subquery(newest))
+            .filter(design=design).first())
+
+
+def digest(*parts: Any) -> str:
+    """A short stable digest of JSON-able data (dict order does not matter)."""
+    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+class _Memo:
+    """A small LRU of engine results by digest, per process (a pure function's results)."""
+
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: str | None):
+        with self.lock:
+            if key is None or key not in self.items:
+                return None
+            self.items.move_to_end(key)
+            return self.items[key]
+
+    def put(self, key: str | None, value) -> None:
+        if key is None:
+            return
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_engine_results = _Memo(256)
 
 
 def design_assessment(design: Design, *, document: Mapping[str, Any] | None = None,
@@ -67,26 +115,34 @@ def design_assessment(design: Design, *, document: Mapping[str, Any] | None = No
     keys, as `DesignInputsForm.raw_inputs()` reads them) when given, else of the saved inputs."""
     catalog = gpu_catalog() if catalog is None else catalog
     document = design.inputs if document is None else document
+    today = today or dt.date.today()
     review = design_review(design)
     version = review.version if review is not None else newest_published(default_checklist())
     measurements = None  # benchmark runs join here (one query), when they exist
-    if version is None:
-        result = engine_assess(document, None, measurements, gpu_catalog=catalog)
-        return DesignAssessment(design, document, catalog, numbers_from_facts(result.facts), review, None, None)
-    compiled = compiled_version(version)
     answers = {a.item_key: a for a in review.answers.all()} if review else {}
     acceptances = {a.item_key: a for a in review.acceptances.all()} if review else {}
-    result = engine_assess(
-        document, compiled, measurements,
-        answers={k: a.as_engine_answer() for k, a in answers.items()},
-        acceptances={k: a.as_engine_acceptance() for k, a in acceptances.items()},
-        gpu_catalog=catalog, today=today or dt.date.today(),
-    )  # fmt: skip
-    newest = newest_published(version.checklist) if review else version
+    engine_answers = {k: a.as_engine_answer() for k, a in answers.items()}
+    engine_acceptances = {k: a.as_engine_acceptance() for k, a in acceptances.items()}
+    catalog_key = digest(catalog)
+    key = None
+    if version is None or not version.is_draft:
+        version_id = (version.pk, version.published_at) if version else None
+        key = digest(version_id, document, catalog_key, engine_answers, engine_acceptances, measurements, today)
+    cached = _engine_results.get(key)
+    if cached is None:
+        compiled = compiled_version(version) if version else None
+        result = engine_assess(document, compiled, measurements, answers=engine_answers,
+                               acceptances=engine_acceptances, gpu_catalog=catalog, today=today)
+        items = {c.item.key: c.item for c in compiled.items} if compiled else {}
+        cached = (numbers_from_facts(result.facts), result.evaluation, items)
+        _engine_results.put(key, cached)
+    numbers, evaluation, items = cached
+    newer = None
+    if review is not None and (review.newest_number or 0) > version.number:
+        newer = newest_published(version.checklist)  # rare: only when a newer version exists
     return DesignAssessment(
-        design=design, document=document, catalog=catalog, numbers=numbers_from_facts(result.facts),
-        review=review, version=version, evaluation=result.evaluation,
-        newer_version=newest if newest is not None and newest.number > version.number else None,
-        items={c.item.key: c.item for c in compiled.items}, answers=answers, acceptances=acceptances,
-        measurements=measurements,
+        design=design, document=document, catalog=catalog, numbers=numbers, review=review, version=version,
+        evaluation=evaluation, newer_version=newer,
+        items=items, answers=answers, acceptances=acceptances, measurements=measurements, key=key,
+        catalog_key=catalog_key,
     )  # fmt: skip

@@ -3,19 +3,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reviewapp.accounts.models import Role
 from reviewapp.designs import services
-from reviewapp.designs.access import get_design_for_user, membership_of
+from reviewapp.designs.access import get_design_for_user
 from reviewapp.checklists.panel import panel_context
 from reviewapp.designs.assessment import fact_reference_rows
 from reviewapp.designs.catalog import gpu_catalog
-from reviewapp.designs.document import DesignInputsForm, layout
+from reviewapp.designs.document import SCHEMA_DIGEST, DesignInputsForm, field_errors_oob, layout
 from reviewapp.designs.export import requirements_filename, requirements_markdown
 from reviewapp.designs.forms import DesignCreateForm, DesignEditForm, DesignStatusForm
 from reviewapp.designs.models import Design
-from reviewapp.designs.selectors import design_assessment
+from reviewapp.designs.selectors import design_assessment, digest
 
 
 @require_http_methods(["GET"])
@@ -47,16 +48,18 @@ def design_create(request: HttpRequest) -> HttpResponse:
 def design_detail(request: HttpRequest, pk: int) -> HttpResponse:
     design = get_design_for_user(request, pk)
     catalog = gpu_catalog()
-    form = DesignInputsForm(design_inputs=design.inputs, revision=design.revision, gpu_catalog=catalog)
-    return _render_detail(request, design, form, catalog)
+    # Lazy: the saved design's form markup usually comes from the cache (_inputs_form.html).
+    form = SimpleLazyObject(lambda: DesignInputsForm(design_inputs=design.inputs, revision=design.revision,
+                                                     gpu_catalog=catalog))
+    return _render_detail(request, design, form, catalog, bound=False)
 
 
 def _render_detail(request: HttpRequest, design: Design, form: DesignInputsForm, catalog: dict,
-                   *, status: int = 200) -> HttpResponse:
-    """The design page: the forms as `form` holds them, and the numbers and findings they imply
-    (one assessment)."""
-    membership = membership_of(request.user, design.team_id)
-    assessment = design_assessment(design, document=form.raw_inputs() if form.is_bound else None, catalog=catalog)
+                   *, bound: bool = True, status: int = 200) -> HttpResponse:
+    """The design page: the forms as `form` holds them (posted values when `bound`), and the
+    numbers and findings they imply (one assessment)."""
+    membership = design.membership
+    assessment = design_assessment(design, document=form.raw_inputs() if bound else None, catalog=catalog)
     context = {
         "design": design,
         "membership": membership,
@@ -64,6 +67,11 @@ def _render_detail(request: HttpRequest, design: Design, form: DesignInputsForm,
         "can_review": membership.has_role(Role.REVIEWER),
         "can_delete": membership.has_role(Role.OWNER),
         **_inputs_context(design, form),
+        # The unbound form's markup is cached by everything it shows (_inputs_form.html): content,
+        # not ids, so a reused id (a test's rollback, a restored backup) never shows old markup.
+        "form_cache_key": None if bound else digest(design.pk, design.revision, design.inputs,
+                                                    assessment.catalog_key, SCHEMA_DIGEST),
+        "numbers_cache_key": assessment.key,
         "numbers": assessment.numbers,
         "checklist_panel": panel_context(request, assessment, membership),
     }
@@ -71,8 +79,9 @@ def _render_detail(request: HttpRequest, design: Design, form: DesignInputsForm,
 
 
 def _inputs_context(design: Design, form: DesignInputsForm) -> dict:
-    return {"design": design, "form": form,
-            "groups": layout(form, redraw_url=reverse("designs:inputs_form", args=[design.pk]))}
+    # Lazy: a page whose form markup comes from the cache never lays the form out.
+    redraw_url = reverse("designs:inputs_form", args=[design.pk])
+    return {"design": design, "form": form, "groups": SimpleLazyObject(lambda: layout(form, redraw_url=redraw_url))}
 
 
 @require_POST
@@ -88,6 +97,7 @@ def design_save_inputs(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except services.StaleDesignError as exc:
         form.add_error(None, str(exc))
+        exc.design.membership = design.membership
         return _render_detail(request, exc.design, form, catalog, status=409)
     except ValidationError as exc:  # the catalog changed between the form's check and the save
         form.add_error(None, exc)
@@ -101,7 +111,7 @@ def design_preview_inputs(request: HttpRequest, pk: int) -> HttpResponse:
     """The numbers and findings the posted (unsaved) values imply, in one response: the numbers
     panel, and the findings panel and every field's errors out of band."""
     design = get_design_for_user(request, pk, role=Role.MEMBER)
-    membership = membership_of(request.user, design.team_id)
+    membership = design.membership
     catalog = gpu_catalog()
     form = DesignInputsForm(request.POST, design_inputs=design.inputs, revision=design.revision, gpu_catalog=catalog)
     form.evaluate()
@@ -112,6 +122,7 @@ def design_preview_inputs(request: HttpRequest, pk: int) -> HttpResponse:
                              "saving these values will be refused. Reload to see their changes.")
     assessment = design_assessment(design, document=form.raw_inputs(), catalog=catalog)
     context = {**_inputs_context(design, form), "numbers": assessment.numbers, "oob": True,
+               "field_errors_oob": field_errors_oob(form),
                "checklist_panel": panel_context(request, assessment, membership)}
     return render(request, "designs/_preview.html", context)
 
@@ -172,7 +183,7 @@ def design_set_status(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("designs:detail", pk=design.pk)
     status = form.cleaned_data["status"]
     needed = services.STATUS_ROLE[Design.Status(status)]
-    if not membership_of(request.user, design.team_id).has_role(needed):
+    if not design.membership.has_role(needed):
         raise PermissionDenied(f"Only a {Role(needed).label.lower()} can mark a design “{Design.Status(status).label}”.")
     services.design_set_status(design=design, status=status, user=request.user)
     messages.success(request, f"Status is now “{design.get_status_display()}”.")

@@ -54,7 +54,6 @@ def test_member_answers_on_the_design_page_without_a_reload(live_server, page: P
     expect(page.get_by_role("heading", name="Designs")).to_be_visible()
 
     page.goto(f"{live_server.url}/designs/{filled_design.pk}/")
-    page.wait_for_load_state("networkidle")  # the panel's own load-time refresh
     panel = page.locator("#findings-panel")
     score = panel.get_by_test_id("overall-score")
     expect(score).to_have_text("42")
@@ -62,6 +61,7 @@ def test_member_answers_on_the_design_page_without_a_reload(live_server, page: P
     expect(finding).to_have_attribute("data-outcome", "unanswered")
     page.evaluate("window.__marker = 'still here'")
 
+    finding.locator("summary").click()  # the answer form loads with the finding's details
     finding.get_by_label("Answer to Requirements reviewed with the product owner").select_option("pass")
     finding.get_by_role("button", name="Save answer").click()
 
@@ -71,3 +71,30 @@ def test_member_answers_on_the_design_page_without_a_reload(live_server, page: P
     from reviewapp.checklists.models import Answer
 
     assert Answer.objects.get(review__design=filled_design, item_key="req_reviewed").status == "pass"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rule_trace_loads_on_demand_with_the_values_being_typed(live_server, page: Page, member, published, filled_design):
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("mei")
+    page.get_by_label("Password").fill("pw-for-tests-1")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Designs")).to_be_visible()
+
+    page.goto(f"{live_server.url}/designs/{filled_design.pk}/")
+    finding = page.locator("#findings-panel #finding-req_p99_budget")
+    expect(finding).to_have_attribute("data-outcome", "fail")  # the example's p99 is 8 s, over 5 s
+    assert page.get_by_test_id("rule-trace").count() == 0  # no trace in the page until asked for
+
+    # Opened, the finding loads its trace and plan.
+    page.locator("#findings-panel #finding-req_p99_budget summary").click()
+    trace = page.locator("#findings-panel #finding-req_p99_budget").get_by_test_id("rule-trace")
+    expect(trace).to_contain_text("requirements.latency_p99_ms <= 5000")
+    expect(trace).to_contain_text("requirements.latency_p99_ms = 8000")
+    expect(page.locator("#findings-panel #finding-req_p99_budget")).to_contain_text("Set a p99 budget of at most five seconds.")
+
+    # Type a passing p99: the preview redraws the panel, the finding stays open and its trace reads
+    # the typed (unsaved) value.
+    page.locator("#f-requirements-latency-p99-ms").fill("3000")
+    expect(finding).to_have_attribute("data-outcome", "pass")
+    expect(trace).to_contain_text("requirements.latency_p99_ms = 3000")

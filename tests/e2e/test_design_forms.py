@@ -126,8 +126,8 @@ def test_typing_during_a_redraw_is_not_lost(live_server, page: Page, member, des
     page.goto(f"{live_server.url}/designs/{design.pk}/")
     held = []
     page.route("**/inputs/form/", lambda route: held.append(route))  # hold the redraw until we have typed
-    field(page, "architecture.batching_mode").select_option("dynamic")
-    page.wait_for_timeout(100)
+    with page.expect_request("**/inputs/form/"):  # issued (and held by the route), no fixed sleep
+        field(page, "architecture.batching_mode").select_option("dynamic")
     assert held, "choosing dynamic batching should ask the server to redraw the form"
     field(page, "requirements.peak_qps").fill("123")
     held[0].continue_()
