@@ -117,8 +117,10 @@ def run_execute(run_id: int, *, task_id: str = "", bench: Callable[..., dict] | 
     if heartbeat.lost:
         return None  # cancelled or reaped meanwhile: that state stands
     if heartbeat.over_time:
-        status, reason = Status.TIMED_OUT, (f"Stopped at the soft time limit of {run.soft_time_limit_s:g} s; "
-                                            "use fewer queries or a higher target rate for a shorter run.")
+        # A stopped run's partial result answers no question: none is kept.
+        status, result = Status.TIMED_OUT, None
+        reason = (f"Stopped at the soft time limit of {run.soft_time_limit_s:g} s; use fewer queries or a "
+                  "higher target rate for a shorter run.")
     elif result is not None:
         device = _device(result)
         if result.get("status") == "ok":
@@ -130,7 +132,7 @@ def run_execute(run_id: int, *, task_id: str = "", bench: Callable[..., dict] | 
             else:
                 measurements, notes = checked["measurements"], checked["notes"]
         elif result.get("status") == "cancelled":
-            status, reason = Status.CANCELLED, "Cancelled."
+            status, reason, result = Status.CANCELLED, "Cancelled.", None
         else:
             error = result.get("error") or "unknown error"
             reason = f"{OOM_HINT} ({error})" if is_out_of_memory(error) else f"The benchmark failed: {error}"
