@@ -30,6 +30,7 @@ from typing import Any, Mapping
 from engine import assess as engine_assess
 from engine.checklist import Evaluation, Finding, Item
 
+from reviewapp.benchmarks.selectors import InForce, measurements_in_force
 from reviewapp.checklists.assessment import compiled_version
 from reviewapp.checklists.models import Answer, ChecklistVersion, DesignReview, RiskAcceptance
 from reviewapp.checklists.services import default_checklist, newest_published
@@ -52,6 +53,7 @@ class DesignAssessment:
     answers: dict[str, Answer] = field(default_factory=dict)
     acceptances: dict[str, RiskAcceptance] = field(default_factory=dict)
     measurements: dict | None = None
+    in_force: InForce | None = None  # which benchmark run (or upload, or entered figure) measured them
     key: str | None = None  # digest of everything the engine read; None when not memoisable
     catalog_key: str = ""  # digest of the GPU catalog (the form's GPU menu depends on it)
 
@@ -118,7 +120,8 @@ def design_assessment(design: Design, *, document: Mapping[str, Any] | None = No
     today = today or dt.date.today()
     review = design_review(design)
     version = review.version if review is not None else newest_published(default_checklist())
-    measurements = None  # benchmark runs join here (one query), when they exist
+    in_force = measurements_in_force(design, document)
+    measurements = in_force.measurements if in_force else None
     answers = {a.item_key: a for a in review.answers.all()} if review else {}
     acceptances = {a.item_key: a for a in review.acceptances.all()} if review else {}
     engine_answers = {k: a.as_engine_answer() for k, a in answers.items()}
@@ -127,7 +130,8 @@ def design_assessment(design: Design, *, document: Mapping[str, Any] | None = No
     key = None
     if version is None or not version.is_draft:
         version_id = (version.pk, version.published_at) if version else None
-        key = digest(version_id, document, catalog_key, engine_answers, engine_acceptances, measurements, today)
+        run = (in_force.run.pk, in_force.why) if in_force and in_force.run else None
+        key = digest(version_id, document, catalog_key, engine_answers, engine_acceptances, measurements, run, today)
     cached = _engine_results.get(key)
     if cached is None:
         compiled = compiled_version(version) if version else None
@@ -143,6 +147,6 @@ def design_assessment(design: Design, *, document: Mapping[str, Any] | None = No
     return DesignAssessment(
         design=design, document=document, catalog=catalog, numbers=numbers, review=review, version=version,
         evaluation=evaluation, newer_version=newer,
-        items=items, answers=answers, acceptances=acceptances, measurements=measurements, key=key,
-        catalog_key=catalog_key,
+        items=items, answers=answers, acceptances=acceptances, measurements=measurements, in_force=in_force,
+        key=key, catalog_key=catalog_key,
     )  # fmt: skip

@@ -73,6 +73,7 @@ def _render_detail(request: HttpRequest, design: Design, form: DesignInputsForm,
                                                     assessment.catalog_key, SCHEMA_DIGEST),
         "numbers_cache_key": assessment.key,
         "numbers": assessment.numbers,
+        "in_force": assessment.in_force,
         "checklist_panel": panel_context(request, assessment, membership),
     }
     return render(request, "designs/detail.html", context, status=status)
@@ -121,7 +122,7 @@ def design_preview_inputs(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, f"{who} saved this design (revision {design.revision}) after you opened it: "
                              "saving these values will be refused. Reload to see their changes.")
     assessment = design_assessment(design, document=form.raw_inputs(), catalog=catalog)
-    context = {**_inputs_context(design, form), "numbers": assessment.numbers, "oob": True,
+    context = {**_inputs_context(design, form), "numbers": assessment.numbers, "in_force": assessment.in_force, "oob": True,
                "field_errors_oob": field_errors_oob(form),
                "checklist_panel": panel_context(request, assessment, membership)}
     return render(request, "designs/_preview.html", context)
