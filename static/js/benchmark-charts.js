@@ -1,5 +1,6 @@
 // Draws each benchmark figure (plain Plotly JSON embedded with json_script, named by the chart's
-// data-figure attribute) on page load and in every fragment htmx swaps in.
+// data-figure attribute) on page load and in every fragment htmx swaps in. Loaded with defer,
+// after htmx (deferred in the head) and plotly.js.
 (function () {
   function draw(root) {
     if (!window.Plotly) return;

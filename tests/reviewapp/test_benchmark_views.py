@@ -269,7 +269,7 @@ def test_the_run_page_shows_numbers_provenance_and_the_chart_data(client_for, me
     assert "In force" in page and "Succeeded" in page
     assert "torch 2.13.0+cpu" in page and "max batch size 8, max queue delay 1.0 ms" in page
     assert f'id="figure-{run.pk}-latency_vs_load"' in page and '"data": [' in page
-    assert 'src="/static/vendor/plotly.min.js"' in page
+    assert 'src="/static/vendor/plotly.min.js" defer' in page
     assert "hx-trigger" not in page  # an ended run is not polled
 
 
