@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "reviewapp.accounts",
     "reviewapp.designs",
     "reviewapp.checklists",
+    "reviewapp.reviews",
     "reviewapp.benchmarks",
 ]
 

@@ -50,6 +50,7 @@ class DesignAssessment:
     evaluation: Evaluation | None  # None while no checklist is published
     newer_version: ChecklistVersion | None = None  # a newer published version of the same checklist
     items: dict[str, Item] = field(default_factory=dict)
+    sections: tuple[tuple[str, str], ...] = ()  # the checklist's (key, title) in order
     answers: dict[str, Answer] = field(default_factory=dict)
     acceptances: dict[str, RiskAcceptance] = field(default_factory=dict)
     measurements: dict | None = None
@@ -138,15 +139,16 @@ def design_assessment(design: Design, *, document: Mapping[str, Any] | None = No
         result = engine_assess(document, compiled, measurements, answers=engine_answers,
                                acceptances=engine_acceptances, gpu_catalog=catalog, today=today)
         items = {c.item.key: c.item for c in compiled.items} if compiled else {}
-        cached = (numbers_from_facts(result.facts), result.evaluation, items)
+        sections = tuple((s.key, s.title) for s in compiled.checklist.ordered_sections()) if compiled else ()
+        cached = (numbers_from_facts(result.facts), result.evaluation, items, sections)
         _engine_results.put(key, cached)
-    numbers, evaluation, items = cached
+    numbers, evaluation, items, sections = cached
     newer = None
     if review is not None and (review.newest_number or 0) > version.number:
         newer = newest_published(version.checklist)  # rare: only when a newer version exists
     return DesignAssessment(
         design=design, document=document, catalog=catalog, numbers=numbers, review=review, version=version,
         evaluation=evaluation, newer_version=newer,
-        items=items, answers=answers, acceptances=acceptances, measurements=measurements, in_force=in_force,
+        items=items, sections=sections, answers=answers, acceptances=acceptances, measurements=measurements, in_force=in_force,
         key=key, catalog_key=catalog_key,
     )  # fmt: skip
