@@ -150,6 +150,15 @@ STORAGES = {
     },
 }
 
+# --- Cache ---------------------------------------------------------------------
+# The design page caches fragments keyed by their content (docs/performance.md): per process by
+# default; CACHE_URL=redis://... shares them between processes.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 1000}}
+    if not os.environ.get("CACHE_URL")
+    else {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+}
+
 # --- Security (production) ----------------------------------------------------
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
