@@ -65,7 +65,7 @@ class Number:
     @property
     def row_html(self) -> str:
         """The numbers panel's table row (written here: the panel has ~30 rows and a template
-        include cost ~30 µs a row, measured with benchmarks/preview_profile.py)."""
+        include cost ~30 µs a row, measured with benchmarks/page_profile.py --view preview)."""
         e = html.escape
         return (f'<tr title="{e(self.description)}"><th scope="row">{e(self.label)}</th>'
                 f'<td class="num" data-path="{e(self.path)}">{e(self.text)}</td>'

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from reviewapp.checklists.models import ChecklistVersion, Item
+from tests.e2e.helpers import login
 from tests.reviewapp.checklist_fixtures import filled_design, published, staff  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -47,11 +48,7 @@ def test_staff_edits_an_item_in_a_new_draft_and_publishes_it(live_server, page: 
 
 @pytest.mark.django_db(transaction=True)
 def test_member_answers_on_the_design_page_without_a_reload(live_server, page: Page, member, published, filled_design):
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("mei")
-    page.get_by_label("Password").fill("pw-for-tests-1")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Designs")).to_be_visible()
+    login(page, live_server.url, "mei")
 
     page.goto(f"{live_server.url}/designs/{filled_design.pk}/")
     panel = page.locator("#findings-panel")
@@ -75,11 +72,7 @@ def test_member_answers_on_the_design_page_without_a_reload(live_server, page: P
 
 @pytest.mark.django_db(transaction=True)
 def test_a_rule_trace_loads_on_demand_with_the_values_being_typed(live_server, page: Page, member, published, filled_design):
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("mei")
-    page.get_by_label("Password").fill("pw-for-tests-1")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Designs")).to_be_visible()
+    login(page, live_server.url, "mei")
 
     page.goto(f"{live_server.url}/designs/{filled_design.pk}/")
     finding = page.locator("#findings-panel #finding-req_p99_budget")

@@ -7,17 +7,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from reviewapp.designs.document import html_id
 from reviewapp.designs.models import Design
+from tests.e2e.helpers import login
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "pw-for-tests-1"
-
-
-def login(page: Page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Designs")).to_be_visible()
 
 
 def field(page: Page, key: str):
