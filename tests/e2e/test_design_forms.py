@@ -1,6 +1,7 @@
 """The design forms in a real Chromium: live numbers without a reload, save, and no lost updates."""
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -118,8 +119,11 @@ def test_typing_during_a_redraw_is_not_lost(live_server, page: Page, member, des
     page.goto(f"{live_server.url}/designs/{design.pk}/")
     held = []
     page.route("**/inputs/form/", lambda route: held.append(route))  # hold the redraw until we have typed
-    with page.expect_request("**/inputs/form/"):  # issued (and held by the route), no fixed sleep
+    with page.expect_request("**/inputs/form/"):  # issued, no fixed sleep
         field(page, "architecture.batching_mode").select_option("dynamic")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.evaluate("0")  # a round trip lets Playwright deliver the route to its handler
     assert held, "choosing dynamic batching should ask the server to redraw the form"
     field(page, "requirements.peak_qps").fill("123")
     held[0].continue_()
