@@ -5,6 +5,12 @@ from django.db import models
 class Team(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
+    # Separation of duties (reviewapp.reviews.workflow): strict unless a team too small for it opts out.
+    allow_self_approval = models.BooleanField(
+        default=False,
+        help_text="Let a reviewer approve a design they requested the review of or edited since the last "
+        "decision. Off by default: someone else must approve.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams"

@@ -18,6 +18,9 @@ class Design(models.Model):
         IN_REVIEW = "in_review", "In review"
         APPROVED = "approved", "Approved"
         CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        # Approved, then saved again: the approval covers a milestone the design no longer matches
+        # (reviewapp.reviews.workflow holds the transitions).
+        CHANGED_SINCE_APPROVAL = "changed_since_approval", "Changed since approval"
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="designs")
     name = models.CharField(max_length=200)
