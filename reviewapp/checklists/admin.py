@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from engine.checklist import ChecklistError
 
@@ -29,6 +28,7 @@ from reviewapp.checklists.models import (
     RiskAcceptance,
     Section,
 )
+from reviewapp.core.admin import CustomAdminViews
 
 MAX_MESSAGES = 25
 
@@ -71,7 +71,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(Checklist)
-class ChecklistAdmin(admin.ModelAdmin):
+class ChecklistAdmin(CustomAdminViews, admin.ModelAdmin):
     list_display = ["name", "key", "is_default", "scoring", "newest_version"]
     search_fields = ["name", "key"]
     inlines = [VersionInline]
@@ -95,13 +95,12 @@ class ChecklistAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("import/", self.admin_site.admin_view(self.import_view), name="checklists_checklist_import"),
+            self.custom_path("import/", self.import_view, "checklists_checklist_import",
+                             permission="add", methods=("GET", "POST")),
             *super().get_urls(),
         ]
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_add_permission(request):
-            raise PermissionDenied
         form = ImportForm(request.POST or None, request.FILES or None)
         problems: list = []
         status = 200
@@ -148,7 +147,7 @@ class SectionInline(FrozenUnlessDraft, admin.TabularInline):
 
 
 @admin.register(ChecklistVersion)
-class ChecklistVersionAdmin(FrozenUnlessDraft, admin.ModelAdmin):
+class ChecklistVersionAdmin(CustomAdminViews, FrozenUnlessDraft, admin.ModelAdmin):
     list_display = ["__str__", "checklist", "number", "status", "published_at"]
     list_filter = ["status", "checklist"]
     fields = ["checklist", "number", "status", "scoring", "levels", "notes", "items_link",
@@ -207,39 +206,28 @@ class ChecklistVersionAdmin(FrozenUnlessDraft, admin.ModelAdmin):
         return True
 
     def get_urls(self):
-        view = self.admin_site.admin_view
         return [
-            path("<int:pk>/publish/", view(self.publish_view), name="checklists_checklistversion_publish"),
-            path("<int:pk>/new-draft/", view(self.new_draft_view), name="checklists_checklistversion_new_draft"),
-            path("<int:pk>/export/<str:fmt>/", view(self.export_view), name="checklists_checklistversion_export"),
-            path("<int:pk>/diff/", view(self.diff_view), name="checklists_checklistversion_diff"),
+            self.custom_path("<int:pk>/publish/", self.publish_view, "checklists_checklistversion_publish",
+                             permission="change", methods=("POST",)),
+            self.custom_path("<int:pk>/new-draft/", self.new_draft_view, "checklists_checklistversion_new_draft",
+                             permission="change", methods=("POST",)),
+            self.custom_path("<int:pk>/export/<str:fmt>/", self.export_view, "checklists_checklistversion_export",
+                             permission="view"),
+            self.custom_path("<int:pk>/diff/", self.diff_view, "checklists_checklistversion_diff", permission="view"),
             *super().get_urls(),
         ]
 
-    def _post_only(self, request):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not admin.ModelAdmin.has_change_permission(self, request):
-            raise PermissionDenied
-        return None
-
     def publish_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if refused := self._post_only(request):
-            return refused
         version = get_object_or_404(ChecklistVersion, pk=pk)
         self._publish(request, version)
         return redirect("admin:checklists_checklistversion_change", version.pk)
 
     def new_draft_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if refused := self._post_only(request):
-            return refused
         draft = services.version_new_draft(version=get_object_or_404(ChecklistVersion, pk=pk), user=request.user)
         messages.success(request, f"Created {draft}: edit it, then publish.")
         return redirect("admin:checklists_checklistversion_change", draft.pk)
 
     def export_view(self, request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
         version = get_object_or_404(ChecklistVersion.objects.select_related("checklist"), pk=pk)
         try:
             if fmt == "aws-lens":
