@@ -55,7 +55,6 @@ INSTALLED_APPS = [
     "reviewapp.checklists",
     "reviewapp.reviews",
     "reviewapp.benchmarks",
-    "reviewapp.reports",
 ]
 
 MIDDLEWARE = [
@@ -215,16 +214,6 @@ BENCHMARK_SOFT_TIME_LIMIT_S = float(os.environ.get("BENCHMARK_SOFT_TIME_LIMIT_S"
 BENCHMARK_TIME_LIMIT_S = float(os.environ.get("BENCHMARK_TIME_LIMIT_S", CELERY_TASK_TIME_LIMIT))
 BENCHMARK_QUEUED_TIMEOUT_S = float(os.environ.get("BENCHMARK_QUEUED_TIMEOUT_S", 6 * 3600))
 BENCHMARK_PUBLISH_TIMEOUT_S = float(os.environ.get("BENCHMARK_PUBLISH_TIMEOUT_S", 3))
-
-# --- Review reports (docs/reports.md) --------------------------------------------------
-# kaleido draws the report's charts as SVG in this Chromium, one process kept per worker.
-REPORT_BROWSER_PATH = os.environ.get("REPORT_BROWSER_PATH") or os.environ.get("BROWSER_PATH") or "/usr/bin/chromium"
-REPORT_CHART_TIMEOUT_S = float(os.environ.get("REPORT_CHART_TIMEOUT_S", 30))
-REPORT_SOFT_TIME_LIMIT_S = float(os.environ.get("REPORT_SOFT_TIME_LIMIT_S", 120))
-REPORT_TIME_LIMIT_S = float(os.environ.get("REPORT_TIME_LIMIT_S", 180))
-# A report still queued this long had no worker; the page says so and a new request starts afresh.
-REPORT_QUEUED_TIMEOUT_S = float(os.environ.get("REPORT_QUEUED_TIMEOUT_S", 3600))
-REPORT_PUBLISH_TIMEOUT_S = float(os.environ.get("REPORT_PUBLISH_TIMEOUT_S", 3))
 
 LOGGING = {
     "version": 1,
