@@ -351,3 +351,15 @@ def test_plotly_js_is_served_from_the_plotly_package(client_for, member, tiny_de
 
     found = finders.find("vendor/plotly.min.js")
     assert found and found.endswith("plotly/package_data/plotly.min.js")
+
+
+def test_the_web_process_never_imports_torch():
+    import subprocess
+    import sys
+
+    code = ("import django, os, sys; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'reviewapp.settings'); "
+            "django.setup(); import reviewapp.urls, reviewapp.benchmarks.views, reviewapp.benchmarks.tasks, "
+            "reviewapp.benchmarks.execute; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False"
