@@ -20,7 +20,6 @@ run_budgets x the p99 budget) and a model the reference can build.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.bench.api import BATCHER_FIELDS, PRESETS, SCENARIOS
+from engine.jsontext import JsonTextError, read_json
 from engine.planning.throughput import serving_dtype
 from engine.serving.policy import BatcherConfig
 from engine.serving.workloads import DTYPES, WorkloadSpec, from_description
@@ -728,12 +728,12 @@ def validate_uploaded_result(
     if not text.strip():
         return None, {"$": "The file is empty."}
     try:
-        document = json.loads(text, parse_constant=_NonFinite)
-    except json.JSONDecodeError as exc:
-        return None, {"$": f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg} "
-                           "(is the file complete?)."}
-    except RecursionError:
-        return None, {"$": "The JSON is nested too deeply to be a benchmark result."}
+        document = read_json(text, parse_constant=_NonFinite)
+    except JsonTextError as exc:
+        if exc.syntax:
+            return None, {"$": f"Invalid JSON at line {exc.line}, column {exc.column}: {exc.syntax} "
+                               "(is the file complete?)."}
+        return None, {exc.path or "$": f"{exc.message[0].upper()}{exc.message[1:]}."}
     literals: dict[str, str] = {}
     _find_non_finite(document, "", literals)
     if literals:

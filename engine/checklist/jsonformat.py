@@ -7,10 +7,10 @@ not a silently ignored field) and reports every problem with its JSON path.
 
 from __future__ import annotations
 
-import json
 import pathlib
 from typing import Any
 
+from ..jsontext import JsonTextError, read_json
 from .model import (
     Checklist,
     ChecklistError,
@@ -159,14 +159,12 @@ def _item(r: _Reader, value: Any, path: str) -> Item | None:
 
 
 def parse_json(text: str | bytes) -> Any:
-    """json.loads with a ChecklistError naming line and column for malformed JSON."""
+    """JSON text through the engine's bounded reader (engine.jsontext): malformed JSON, nesting
+    too deep and NUL characters become a ChecklistError with the line and column or JSON path."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ChecklistError([Problem("(document)", f"malformed JSON at line {exc.lineno} "
-                                                    f"column {exc.colno}: {exc.msg}")]) from None
-    except (TypeError, UnicodeDecodeError) as exc:
-        raise ChecklistError([Problem("(document)", f"not JSON text: {exc}")]) from None
+        return read_json(text)
+    except JsonTextError as exc:
+        raise ChecklistError([Problem(exc.path or "(document)", exc.message)]) from None
 
 
 def load_checklist(data: dict | str | bytes, known_paths=None) -> Checklist:

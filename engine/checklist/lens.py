@@ -72,6 +72,8 @@ class _Lens:
             return ""
         if required and not value.strip():
             self.bad(where, "must not be empty")
+        if "\x00" in value:  # PostgreSQL stores NUL neither in text nor in jsonb
+            self.bad(where, "must not contain a NUL character (\\u0000)")
         if len(value) > limit:
             self.bad(where, f"must be at most {limit} characters (has {len(value)})")
         return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 
@@ -50,16 +51,33 @@ def _url_problem(value: str) -> str | None:
     return None
 
 
+def _nul_problems(node, path: str):
+    """A Problem for every text field, anywhere in the checklist, that holds a NUL character:
+    PostgreSQL stores NUL neither in text columns nor in jsonb (so the save would fail)."""
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        where = f"{path}.{f.name}" if path else f.name
+        if isinstance(value, str):
+            if "\x00" in value:
+                yield Problem(where, "must not contain a NUL character (\\u0000)")
+        elif dataclasses.is_dataclass(value):
+            yield from _nul_problems(value, where)
+        elif isinstance(value, tuple):
+            for i, element in enumerate(value):
+                if dataclasses.is_dataclass(element):
+                    yield from _nul_problems(element, f"{where}[{i}]")
+
+
 def validate_checklist(checklist: Checklist, known_paths: frozenset[str] | None = None) -> list[Problem]:
     """Every problem of `checklist`, located by JSON path; an empty list means it is usable.
 
-    Checks: keys well-formed and unique (sections and items across the checklist, choices within
+    Checks: no NUL character in any text, keys well-formed and unique (sections and items across the checklist, choices within
     an item, levels), known enums, weights > 0, titles within the AWS lens limit (128), CEL that
     compiles (and, with `known_paths`, reads only known facts), automatic items have
     `passes_when`, multiple-choice items have 1 to 3 risk rules ending in `default`, with known
     risks, each risk once, conditions that parse and name existing choices.
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = list(_nul_problems(checklist, ""))
     add = problems.append
     if message := _key_problem(checklist.key):
         add(Problem("key", message))

@@ -30,7 +30,29 @@ def unknown_field() -> bytes:
     return json.dumps(document).encode()
 
 
+def with_nul(*where: str | int) -> bytes:
+    document = sample()
+    node = document
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] += "\x00"
+    return json.dumps(document).encode()
+
+
+def lens_with_nul() -> bytes:
+    lens = json.loads((ENGINE_SAMPLES / "lens_valid.json").read_text())
+    lens["pillars"][0]["questions"][0]["description"] = "a\x00b"
+    return json.dumps(lens).encode()
+
+
 BAD_FILES = [
+    # Found by an outside probe: 500s (RecursionError; NUL refused by PostgreSQL at the save).
+    ("ours", lambda: b'{"sections": ' + b"[" * 1000 + b"]" * 1000 + b"}", "(document)", "nested more than 64"),
+    ("aws-lens", lambda: b"[" * 1000 + b"]" * 1000, "(document)", "nested more than 64"),
+    ("ours", lambda: with_nul("name"), "name", "NUL"),
+    ("ours", lambda: with_nul("sections", 0, "items", 0, "title"), "sections[0].items[0].title", "NUL"),
+    ("ours", lambda: with_nul("sections", 1, "items", 0, "improvement_plan"), "sections[1].items[0].improvement_plan", "NUL"),
+    ("aws-lens", lens_with_nul, "pillars[0].questions[0].description", "NUL"),
     ("ours", lambda: b'{"format": "ai-design-review/checklist", "key": ', "(document)", "malformed JSON"),
     ("ours", unknown_field, "sections[0].items[1].severty", "unknown field"),
     ("ours", bad_expression, "sections[1].items[0].passes_when", "does not compile"),
@@ -146,3 +168,23 @@ def test_admin_import_button_refuses_a_bad_file_and_imports_a_good_one(published
     response = client.post(url, {"file": good, "format": "ours"})
     assert response.status_code == 302
     assert ChecklistVersion.objects.filter(checklist__key="test_checklist", number=2, status="draft").exists()
+
+
+@pytest.mark.parametrize(("fmt", "data", "path", "message"), BAD_FILES[:6])
+def test_admin_import_answers_400_to_deep_nesting_and_nul(published, staff, client, fmt, data, path, message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(staff)
+    before = counts()
+    upload = SimpleUploadedFile("bad.json", data(), content_type="application/json")
+    response = client.post("/admin/checklists/checklist/import/", {"file": upload, "format": fmt})
+    assert response.status_code == 400
+    assert path in response.content.decode() and message in response.content.decode()
+    assert counts() == before
+
+
+def test_import_command_refuses_deep_nesting(published, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_bytes(b"[" * 1000 + b"]" * 1000)
+    with pytest.raises(CommandError, match="nested more than 64"):
+        call_command("import_checklist", str(path))
