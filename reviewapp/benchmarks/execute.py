@@ -99,7 +99,8 @@ def run_execute(run_id: int, *, task_id: str = "", bench: Callable[..., dict] | 
     `bench` is `engine.bench.run` (injectable for tests). Never raises for a failing benchmark: the
     run ends failed with the reason, so the task is not retried.
     """
-    run = services.run_start(run_id=run_id, task_id=task_id, host=f"{socket.gethostname()} (pid {os.getpid()})")
+    host = f"{socket.gethostname()} (pid {os.getpid()})"
+    run = services.run_start(run_id=run_id, task_id=task_id, host=host)
     if run is None:
         return None
     if bench is None:

@@ -51,5 +51,7 @@ class KnownThroughputForm(forms.Form):
                              label="Source (where the numbers come from)")
     p99_budget_ms = forms.FloatField(required=False, label="P99 budget (ms; default: the P99 above)")
     device = forms.CharField(required=False, max_length=200, label="Device (e.g. NVIDIA L4)")
-    dtype = forms.ChoiceField(required=False, choices=[("", "—")] + [(c.value, c.label) for c in field("requirements.model_dtype").choices],
-                              label="Precision")
+    dtype = forms.ChoiceField(
+        required=False, label="Precision",
+        choices=[("", "—")] + [(c.value, c.label) for c in field("requirements.model_dtype").choices],
+    )

@@ -133,7 +133,8 @@ def benchmark_pin(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
     except services.BenchmarkRefused as exc:
         messages.error(request, str(exc))
         return redirect(run)
-    messages.success(request, f"Benchmark #{run.pk} {'pinned: the review uses its numbers' if pin else 'unpinned'}.")
+    done = "pinned: the review uses its numbers" if pin else "unpinned"
+    messages.success(request, f"Benchmark #{run.pk} {done}.")
     return redirect(run)
 
 

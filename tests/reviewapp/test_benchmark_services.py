@@ -17,7 +17,6 @@ from reviewapp.benchmarks.execute import OOM_HINT, SoftTimeLimit, run_execute
 from reviewapp.benchmarks.models import BenchmarkRun
 from reviewapp.benchmarks.selectors import measurements_in_force
 from tests.reviewapp.benchmark_fixtures import (  # noqa: F401
-    TINY_INPUTS,
     TINY_SHAPE,
     make_run,
     measurements_for,
