@@ -10,6 +10,7 @@ the web process.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -17,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from engine.bench.design_spec import measurements_from_result
 from reviewapp.benchmarks import services
@@ -25,6 +26,7 @@ from reviewapp.benchmarks.models import BenchmarkRun
 from reviewapp.benchmarks.progress import ProgressTracker
 
 Status = BenchmarkRun.Status
+logger = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_S = 1.0
 OOM_HINT = ("The device ran out of memory. Try a smaller max batch size, a lower precision (bf16 or fp16 "
             "instead of fp32), a shorter sequence length, or a GPU with more memory.")
@@ -76,18 +78,21 @@ class _Heartbeat:
     def _loop(self) -> None:
         try:
             while not self._done.wait(self.interval_s):
-                self.beat()
+                try:
+                    self.beat()
+                except DatabaseError:  # a locked or briefly unreachable database: beat again next second
+                    logger.warning("benchmark %s: heartbeat not written", self.run.pk, exc_info=True)
         finally:
             connection.close()  # this thread's own connection
 
     def beat(self) -> None:
+        if time.monotonic() > self._deadline:
+            self.over_time = True
+            self.stop.set()
         with self.lock:
             percent, phase = self.tracker.percent, self.tracker.phase
         if not services.run_progress(run=self.run, progress=percent, phase=phase):
             self.lost = True
-            self.stop.set()
-        if time.monotonic() > self._deadline:
-            self.over_time = True
             self.stop.set()
 
 

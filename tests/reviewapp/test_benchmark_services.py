@@ -149,6 +149,26 @@ def test_progress_is_written_at_most_once_a_second(tiny_design, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_heartbeat_the_database_refused_does_not_stop_the_job(tiny_design, monkeypatch):
+    from django.db import OperationalError
+
+    real, calls = services.run_progress, []
+
+    def flaky(**kwargs):
+        calls.append(kwargs["progress"])
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "run_progress", flaky)
+    run = queued(tiny_design)
+    assert run_execute(run.pk, bench=fake_bench(seconds=2.5)) == Status.SUCCEEDED
+    assert len(calls) >= 2  # it beat again after the refused write
+    run.refresh_from_db()
+    assert run.status == Status.SUCCEEDED and run.result == tiny_result()
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("error", [
     type("OutOfMemoryError", (RuntimeError,), {})("CUDA out of memory. Tried to allocate 2.00 GiB"),
     RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 bytes: out of memory"),
