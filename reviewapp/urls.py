@@ -3,13 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from reviewapp.core.views import healthz
+from reviewapp.core.views import healthz, healthz_detail
 
 admin.site.site_header = "AI design review — administration"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="designs:list", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("healthz/detail", healthz_detail, name="healthz_detail"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("designs/", include("reviewapp.designs.urls")),
