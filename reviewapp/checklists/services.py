@@ -22,6 +22,7 @@ from reviewapp.checklists.models import (
     Item,
     RiskAcceptance,
 )
+from reviewapp.reviews.history import Kind as Event, design_changed
 
 FORMATS = ("ours", "aws-lens")
 DEFAULT_CHECKLIST_PATH = Path(__file__).resolve().parents[2] / "engine" / "data" / "default_checklist.json"
@@ -142,6 +143,7 @@ def review_repin(*, review: DesignReview, version: ChecklistVersion, user) -> De
     review.pinned_by = user
     review.pinned_at = timezone.now()
     review.save(update_fields=["version", "pinned_by", "pinned_at"])
+    design_changed(design=review.design_id, user=user, kind=Event.REPINNED, summary=f"Re-pinned the checklist to {version}.")
     return review
 
 
@@ -152,12 +154,14 @@ def answer_set(*, review: DesignReview, item_key: str, user, status: str = "", c
         review=review, item_key=item_key,
         defaults={"status": status, "choices": list(choices), "reason": reason, "answered_by": user},
     )  # fmt: skip
+    design_changed(design=review.design_id, user=user, kind=Event.ANSWERED, summary=f"Answered {item_key}: {status or ', '.join(choices)}.", data={"item_key": item_key, "status": status, "choices": list(choices), "reason": reason})
     return answer
 
 
 @transaction.atomic
-def answer_clear(*, review: DesignReview, item_key: str) -> None:
-    Answer.objects.filter(review=review, item_key=item_key).delete()
+def answer_clear(*, review: DesignReview, item_key: str, user=None) -> None:
+    if Answer.objects.filter(review=review, item_key=item_key).delete()[0]:
+        design_changed(design=review.design_id, user=user, kind=Event.ANSWER_CLEARED, summary=f"Cleared the answer to {item_key}.", data={"item_key": item_key})
 
 
 @transaction.atomic
@@ -167,12 +171,14 @@ def risk_accept(*, review: DesignReview, item_key: str, user, rationale: str, ex
         review=review, item_key=item_key,
         defaults={"rationale": rationale, "expires_on": expires_on, "accepted_by": user},
     )  # fmt: skip
+    design_changed(design=review.design_id, user=user, kind=Event.RISK_ACCEPTED, summary=f"Accepted the risk of {item_key}" + (f" until {expires_on}" if expires_on else "") + f": {rationale}", data={"item_key": item_key, "rationale": rationale, "expires_on": expires_on.isoformat() if expires_on else None})
     return acceptance
 
 
 @transaction.atomic
-def risk_revoke(*, review: DesignReview, item_key: str) -> None:
-    RiskAcceptance.objects.filter(review=review, item_key=item_key).delete()
+def risk_revoke(*, review: DesignReview, item_key: str, user=None) -> None:
+    if RiskAcceptance.objects.filter(review=review, item_key=item_key).delete()[0]:
+        design_changed(design=review.design_id, user=user, kind=Event.RISK_REVOKED, summary=f"Revoked the accepted risk of {item_key}.", data={"item_key": item_key})
 
 
 @transaction.atomic

@@ -96,7 +96,7 @@ def answer(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
         return _done(request, design, f"{item.title}: {errors}", error=True)
     data = form.cleaned_data
     if data["status"] == AnswerForm.CLEAR:
-        services.answer_clear(review=review, item_key=item_key)
+        services.answer_clear(review=review, item_key=item_key, user=request.user)
         return _done(request, design, f"Cleared the answer to “{item.title}”.")
     status = data["status"] if not item.is_multiple_choice or data["status"] else ""
     services.answer_set(
@@ -112,7 +112,7 @@ def accept(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
     review = _review_or_404(request, design)
     item = _item_or_404(review, item_key)
     if request.POST.get("revoke"):
-        services.risk_revoke(review=review, item_key=item_key)
+        services.risk_revoke(review=review, item_key=item_key, user=request.user)
         return _done(request, design, f"Revoked the accepted risk of “{item.title}”.")
     form = AcceptanceForm(request.POST)
     if not form.is_valid():

@@ -37,7 +37,3 @@ class DesignCreateForm(DesignForm):
 
 class DesignEditForm(DesignForm):
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-
-
-class DesignStatusForm(forms.Form):
-    status = forms.ChoiceField(choices=Design.Status.choices)

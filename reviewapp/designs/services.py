@@ -9,6 +9,8 @@ from reviewapp.checklists.services import review_for_design
 from reviewapp.designs.catalog import gpu_catalog
 from reviewapp.designs.document import validate_inputs, validation_error
 from reviewapp.designs.models import Design
+from reviewapp.reviews.diff import inputs_diff
+from reviewapp.reviews.history import Kind, design_changed, history_record
 
 
 class StaleDesignError(Exception):
@@ -21,16 +23,6 @@ class StaleDesignError(Exception):
             f"{who} saved this design (revision {design.revision}) after you opened it. "
             "Your changes were not saved: reload to see theirs, then apply yours again."
         )
-
-
-# Who may move a design to which status. Members submit and withdraw; a
-# reviewer's verdict needs the reviewer role.
-STATUS_ROLE = {
-    Design.Status.DRAFT: Role.MEMBER,
-    Design.Status.IN_REVIEW: Role.MEMBER,
-    Design.Status.APPROVED: Role.REVIEWER,
-    Design.Status.CHANGES_REQUESTED: Role.REVIEWER,
-}
 
 
 @transaction.atomic
@@ -46,6 +38,7 @@ def design_create(*, team, name: str, description: str, user, inputs: dict | Non
         updated_by=user,
     )
     review_for_design(design=design, user=user)
+    history_record(design=design, user=user, kind=Kind.CREATED, summary=f"Created “{design.name}”.")
     return design
 
 
@@ -54,13 +47,23 @@ def design_update(*, design: Design, revision: int, user, **fields) -> Design:
     """Save `fields` only if the design is still at `revision`; bump the revision.
 
     The compare-and-set runs in one UPDATE, so two concurrent saves of the same
-    revision cannot both win.
+    revision cannot both win. The save goes into the design's history; an approved design
+    becomes "changed since approval" (reviewapp.reviews.history.design_changed).
     """
+    before = {name: getattr(design, name) for name in fields}
     updated = Design.objects.filter(pk=design.pk, revision=revision).update(
         **fields, revision=F("revision") + 1, updated_by=user, updated_at=timezone.now()
     )
     if not updated:
         raise StaleDesignError(Design.objects.select_related("updated_by").get(pk=design.pk))
+    changes = inputs_diff(before["inputs"], fields["inputs"]) if "inputs" in fields else []
+    named = [name for name in ("name", "description") if name in fields and fields[name] != before[name]]
+    what = ", ".join([c["label"] for c in changes[:5]] + named) or "no values changed"
+    more = f" and {len(changes) - 5} more" if len(changes) > 5 else ""
+    design_changed(design=design.pk, user=user, kind=Kind.EDITED,
+                   summary=f"Saved revision {revision + 1}: {what}{more}.",
+                   data={"inputs": [{"path": c["path"], "old": c["old"], "new": c["new"]} for c in changes[:50]],
+                         "fields": named})  # fmt: skip
     design.refresh_from_db()
     return design
 
@@ -78,13 +81,6 @@ def design_update_inputs(*, design: Design, data, revision: int, user) -> Design
     if not result.ok:
         raise validation_error(result)
     return design_update(design=design, revision=revision, user=user, inputs=result.document)
-
-
-def design_set_status(*, design: Design, status: str, user) -> Design:
-    design.status = status
-    design.updated_by = user
-    design.save(update_fields=["status", "updated_by", "updated_at"])
-    return design
 
 
 def design_delete(*, design: Design) -> None:

@@ -14,6 +14,5 @@ urlpatterns = [
     path("<int:pk>/inputs/preview/", views.design_preview_inputs, name="inputs_preview"),
     path("<int:pk>/inputs/form/", views.design_redraw_inputs, name="inputs_form"),
     path("<int:pk>/requirements.md", views.design_requirements_markdown, name="requirements_md"),
-    path("<int:pk>/status/", views.design_set_status, name="status"),
     path("<int:pk>/delete/", views.design_delete, name="delete"),
 ]

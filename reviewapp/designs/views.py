@@ -14,9 +14,10 @@ from reviewapp.designs.assessment import fact_reference_rows
 from reviewapp.designs.catalog import gpu_catalog
 from reviewapp.designs.document import SCHEMA_DIGEST, DesignInputsForm, field_errors_oob, layout
 from reviewapp.designs.export import requirements_filename, requirements_markdown
-from reviewapp.designs.forms import DesignCreateForm, DesignEditForm, DesignStatusForm
+from reviewapp.designs.forms import DesignCreateForm, DesignEditForm
 from reviewapp.designs.models import Design
 from reviewapp.designs.selectors import design_assessment, digest
+from reviewapp.reviews.selectors import review_panel
 
 
 @require_http_methods(["GET"])
@@ -63,8 +64,7 @@ def _render_detail(request: HttpRequest, design: Design, form: DesignInputsForm,
     context = {
         "design": design,
         "membership": membership,
-        "status_form": DesignStatusForm(initial={"status": design.status}),
-        "can_review": membership.has_role(Role.REVIEWER),
+        "review": review_panel(request, assessment, saved=not bound),
         "can_delete": membership.has_role(Role.OWNER),
         **_inputs_context(design, form),
         # The unbound form's markup is cached by everything it shows (_inputs_form.html): content,
@@ -173,22 +173,6 @@ def design_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("designs:detail", pk=design.pk)
     status = 400 if form.errors else 200
     return render(request, "designs/edit.html", {"form": form, "design": design}, status=status)
-
-
-@require_POST
-def design_set_status(request: HttpRequest, pk: int) -> HttpResponse:
-    design = get_design_for_user(request, pk)
-    form = DesignStatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Status: {form.errors['status'][0]}")
-        return redirect("designs:detail", pk=design.pk)
-    status = form.cleaned_data["status"]
-    needed = services.STATUS_ROLE[Design.Status(status)]
-    if not design.membership.has_role(needed):
-        raise PermissionDenied(f"Only a {Role(needed).label.lower()} can mark a design “{Design.Status(status).label}”.")
-    services.design_set_status(design=design, status=status, user=request.user)
-    messages.success(request, f"Status is now “{design.get_status_display()}”.")
-    return redirect("designs:detail", pk=design.pk)
 
 
 @require_http_methods(["GET", "POST"])

@@ -20,10 +20,14 @@ def test_member_reads(client_for, member, design):
     assert b'value="approved"' not in response.content
 
 
-def test_owner_is_offered_delete_and_verdicts(client_for, owner, design):
+def test_owner_is_offered_delete_and_verdicts(client_for, owner, member, design):
+    from reviewapp.reviews.services import review_request
+
     response = client_for(owner).get(url(design))
     assert reverse("designs:delete", args=[design.pk]).encode() in response.content
-    assert b'value="approved"' in response.content
+    assert b'value="approved"' not in response.content  # nothing to decide until a review is requested
+    review_request(design=design, user=member, revision=design.revision)
+    assert b'value="approved"' in client_for(owner).get(url(design)).content
 
 
 def test_outsider_gets_404(client_for, outsider, design):
@@ -67,7 +71,7 @@ def test_the_seeded_demo_shows_real_numbers_on_first_login(client, db):
     call_command("seed_demo")
     call_command("load_gpu_prices")
     demo = Design.objects.get(name="Support assistant (RAG chat)")
-    client.login(username="demo", password="demo-review-2026")
+    client.post(reverse("login"), {"username": "demo", "password": "demo-review-2026"})  # through the login throttle
     response = client.get(url(demo))
     assert response.status_code == 200
     numbers = response.context["numbers"]

@@ -1,0 +1,89 @@
+"""What the review control, the decision dialog and the review pages show, read once per request
+from the design's assessment (computed by the view) and a fixed number of queries (none grows with
+the history's length or the checklist's size). Reads only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from reviewapp.designs.models import Design
+from reviewapp.designs.selectors import DesignAssessment
+from reviewapp.designs.snapshot import design_snapshot
+from reviewapp.reviews.diff import snapshot_diff
+from reviewapp.reviews.forms import DecisionForm, ReviewRequestForm
+from reviewapp.reviews.models import Decision, HistoryEvent, Milestone
+from reviewapp.reviews.services import approval_blockers, eligible_reviewers, open_request
+from reviewapp.reviews.workflow import Action, Gate, allowed_actions, approval_gate
+
+RECENT_HISTORY = 8
+
+
+@dataclass
+class ReviewPanel:
+    design: Design
+    actions: list[str]
+    request: Any = None  # the open ReviewRequest
+    request_reviewers: list = field(default_factory=list)
+    approval: Decision | None = None  # the decision the status rests on (approved / changed since approval)
+    last_decision: Decision | None = None
+    can_decide: bool = False  # the role to decide, and the design in review
+    self_approval: list[str] = field(default_factory=list)  # why this user may not approve
+    gate: Gate | None = None
+    reviewer_choices: Any = None  # a queryset: who may be named on a request
+    milestones: list = field(default_factory=list)
+    changes: dict | None = None  # snapshot_diff(approved milestone, now) when changed since approval
+    history: list = field(default_factory=list)
+
+    @property
+    def can_request(self) -> bool:
+        return Action.REQUEST in self.actions
+
+    @property
+    def can_withdraw(self) -> bool:
+        return Action.WITHDRAW in self.actions
+
+    @property
+    def request_form(self) -> ReviewRequestForm:
+        return ReviewRequestForm(initial={"revision": self.design.revision}, reviewers=self.reviewer_choices)
+
+    @property
+    def decision_form(self) -> DecisionForm:
+        return DecisionForm(initial={"revision": self.design.revision})
+
+
+def current_snapshot(assessment: DesignAssessment) -> dict:
+    return design_snapshot(assessment, taken_at=timezone.now())
+
+
+def review_panel(request, assessment: DesignAssessment, *, saved: bool = True) -> ReviewPanel:
+    """The review control at the top of the design page. `saved`: the assessment is of the saved
+    inputs (not of posted values being re-shown), so "what changed since approval" can be said."""
+    design = assessment.design
+    membership = design.membership
+    panel = ReviewPanel(design=design, actions=allowed_actions(design.status, membership))
+    panel.request = open_request(design) if design.status == Design.Status.IN_REVIEW else None
+    if panel.request is not None:
+        panel.request_reviewers = [u.get_username() for u in panel.request.reviewers.all()]
+    panel.last_decision = (Decision.objects.select_related("decided_by", "milestone").filter(design=design)
+                           .defer("milestone__snapshot").first())  # fmt: skip
+    if panel.last_decision and panel.last_decision.outcome == Decision.Outcome.APPROVED and design.status in (
+        Design.Status.APPROVED, Design.Status.CHANGED_SINCE_APPROVAL
+    ):
+        panel.approval = panel.last_decision
+    if Action.APPROVE in panel.actions or Action.REQUEST_CHANGES in panel.actions:
+        panel.can_decide = True
+        panel.self_approval = approval_blockers(design, request.user, panel.request)
+        panel.gate = approval_gate(assessment.evaluation)
+    if panel.can_request:
+        panel.reviewer_choices = eligible_reviewers(design, exclude=request.user)
+    panel.milestones = list(Milestone.objects.filter(design=design).select_related("created_by").defer("snapshot"))
+    if saved and panel.approval is not None and design.status == Design.Status.CHANGED_SINCE_APPROVAL:
+        approved = Milestone.objects.only("snapshot").get(pk=panel.approval.milestone_id)
+        panel.changes = snapshot_diff(approved.snapshot, current_snapshot(assessment))
+    panel.history = list(HistoryEvent.objects.filter(design=design).select_related("milestone")
+                         .defer("milestone__snapshot")[:RECENT_HISTORY])
+    return panel
