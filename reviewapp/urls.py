@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from reviewapp.accounts.views import LoginView
 from reviewapp.core.views import healthz, healthz_detail
 
 admin.site.site_header = "AI design review — administration"
@@ -11,7 +12,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="designs:list", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("healthz/detail", healthz_detail, name="healthz_detail"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("designs/", include("reviewapp.designs.urls")),
     path("designs/", include("reviewapp.reviews.urls")),

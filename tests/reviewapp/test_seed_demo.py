@@ -1,5 +1,6 @@
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from reviewapp.accounts.models import Membership
 from reviewapp.designs.models import Design
@@ -10,7 +11,8 @@ def test_it_seeds_a_demo_that_can_log_in_and_is_idempotent(db, capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert "Log in as demo / demo-review-2026" in out
-    demo = authenticate(username="demo", password="demo-review-2026")
+    # The login throttle (django-axes) counts by request: authentication is always given one.
+    demo = authenticate(RequestFactory().post("/accounts/login/"), username="demo", password="demo-review-2026")
     assert demo is not None
     assert Membership.objects.get(user=demo).role == "owner"
     design = Design.objects.get()
