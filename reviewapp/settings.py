@@ -1,7 +1,8 @@
 """One settings module, driven by the environment.
 
-With no environment at all the app runs after a clone: SQLite and a filesystem
-Celery broker in ./data, DEBUG on. Production sets DJANGO_DEBUG=0, SECRET_KEY,
+With no environment at all the app runs after a clone (DJANGO_ENV=development): SQLite
+and a filesystem Celery broker in ./data, DEBUG on. Production sets DJANGO_ENV=production
+(which refuses to start with DEBUG on, the development key or ALLOWED_HOSTS=*), SECRET_KEY,
 ALLOWED_HOSTS, DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 docs/configuration.md lists every variable.
 """
@@ -29,16 +30,33 @@ def env_list(name: str, default: str) -> list[str]:
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# "development" (make run, the tests) or "production": production turns DEBUG off by default and
+# refuses to start with the settings that are right only on a laptop. DJANGO_DEBUG=0 alone means
+# production too.
+DJANGO_ENV = (os.environ.get("DJANGO_ENV") or ("development" if env_bool("DJANGO_DEBUG", True) else "production")).strip().lower()
+if DJANGO_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(f"DJANGO_ENV must be development or production, got {DJANGO_ENV!r}.")
+DEBUG = env_bool("DJANGO_DEBUG", DJANGO_ENV == "development")
 
+DEV_SECRET_KEY = "insecure-dev-key-only-for-local-debug-runs-0123456789abcdef"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_DEBUG=0.")
     # Only ever used for a local, DEBUG run.
-    SECRET_KEY = "insecure-dev-key-only-for-local-debug-runs-0123456789abcdef"
+    SECRET_KEY = DEV_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
+
+if DJANGO_ENV == "production":
+    _refusals = [
+        *(["DJANGO_DEBUG must be off"] if DEBUG else []),
+        *(["SECRET_KEY must be your own (50+ characters, not the development key)"]
+          if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 else []),
+        *(["ALLOWED_HOSTS must name your hosts, not *"] if "*" in ALLOWED_HOSTS else []),
+    ]
+    if _refusals:
+        raise ImproperlyConfigured("DJANGO_ENV=production refuses to start: " + "; ".join(_refusals) + ".")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -61,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -185,12 +204,33 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # Health checks come from inside the cluster over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/detail$"]
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# Trusted only when set (e.g. X-Forwarded-Proto): only a proxy that sets it on every request, and
+# strips it from clients, makes it true; otherwise any client could claim HTTPS.
+if _proxy_ssl_header := os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+# Content-Security-Policy (django-csp): scripts only from this origin (htmx, plotly.js and the app's
+# own files; no inline scripts, no eval: htmx's allowEval is off in _base.html). Inline styles stay
+# allowed: templates set a few style attributes and Plotly styles its SVG inline; a style runs no code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Health (docs/configuration.md) ---------------------------------------------------
 # /healthz is public and says only ok or unavailable; /healthz/detail (each check, and a task

@@ -1,3 +1,4 @@
+import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
@@ -26,3 +27,13 @@ def test_it_keeps_changes_made_to_the_demo(db):
     Design.objects.update(description="edited by the user")
     call_command("seed_demo")
     assert Design.objects.get().description == "edited by the user"
+
+
+def test_it_refuses_to_run_outside_development(db, settings):
+    from django.contrib.auth import get_user_model
+    from django.core.management import CommandError
+
+    settings.DJANGO_ENV = "production"
+    with pytest.raises(CommandError, match="only with DJANGO_ENV=development"):
+        call_command("seed_demo")
+    assert not get_user_model().objects.exists() and not Design.objects.exists()

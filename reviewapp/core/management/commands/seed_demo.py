@@ -1,7 +1,10 @@
-"""Seed a demo team, users and design. Safe to run again: it changes nothing that exists."""
+"""Seed a demo team, users and design. Safe to run again: it changes nothing that exists.
 
+Development only: the demo users' passwords are published (README), one of them is staff."""
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from reviewapp.accounts.models import Membership, Role, Team
@@ -21,6 +24,12 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options) -> None:
         from engine.design import example_design
+
+        if settings.DJANGO_ENV != "development":
+            raise CommandError(
+                f"seed_demo runs only with DJANGO_ENV=development (this is {settings.DJANGO_ENV}): "
+                "it creates a staff user whose password is published."
+            )
 
         User = get_user_model()
         demo, created_demo = User.objects.get_or_create(
