@@ -17,6 +17,7 @@ class ReviewRequestForm(RevisionForm):
                                                help_text="None named: any reviewer of the team may take it.")
 
     def __init__(self, *args, reviewers, **kwargs):
+        kwargs.setdefault("auto_id", "request_%s")  # unique ids: the design page holds several forms
         super().__init__(*args, **kwargs)
         self.fields["reviewers"].queryset = reviewers
 
@@ -29,6 +30,10 @@ class DecisionForm(RevisionForm):
         help_text="Only to approve over open high risks or rule errors: why it is approved anyway. "
         "The milestone and every report show it.",
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "decision_%s")
+        super().__init__(*args, **kwargs)
 
 
 class MilestoneForm(forms.Form):
