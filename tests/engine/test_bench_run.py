@@ -53,11 +53,19 @@ def test_a_tiny_capacity_run_is_well_formed_and_json_serialisable():
 
 
 def test_the_overload_scenario_reports_goodput_and_late_executions():
-    result = run(tiny_spec(scenario="overload"))
+    # A model slow enough (~0.1 ms an item) that twice its capacity is a rate the load generator
+    # can offer, and enough queries that the backlog outgrows the 20 ms budget: the server must shed.
+    wide = {"family": "mlp", "input_dim": 256, "hidden_dims": [1024, 1024], "output_dim": 8}
+    result = run(tiny_spec(scenario="overload", workload=wide, latency_p99_budget_ms=20.0, queries=1000))
     assert result["status"] == "ok", result["error"]
     ov = result["overload"]
     for key in ("goodput_qps", "rejected", "timed_out", "admitted_p99_ms", "executed_after_deadline"):
         assert key in ov
+    # The run was overloaded: more offered than the measured capacity, and work refused or timed out.
+    assert ov["offered_qps"] > ov["capacity_qps"] > 0
+    assert ov["rejected"] + ov["timed_out"] > 0
+    assert ov["completed"] > 0 and ov["goodput_qps"] > 0
+    assert ov["rejected"] + ov["timed_out"] + ov["completed"] == ov["run"]["queries"]
     assert ov["executed_after_deadline"] == 0
 
 
