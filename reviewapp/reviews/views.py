@@ -150,11 +150,15 @@ def compare(request: HttpRequest, pk: int) -> HttpResponse:
     form = CompareForm(data, numbers=numbers)
     if not form.is_valid():
         return render(request, "reviews/compare.html", {"design": design, "form": form, "diff": None}, status=400)
+    now = None
     sides = {}
     for side in ("old", "new"):
         value = form.cleaned_data[side]
-        sides[side] = current_snapshot(design_assessment(design)) if value == "now" else \
-            _milestone_or_404(design, int(value)).snapshot
+        if value == "now":
+            now = now or current_snapshot(design_assessment(design))  # one assessment per request
+            sides[side] = now
+        else:
+            sides[side] = _milestone_or_404(design, int(value)).snapshot
     diff = snapshot_diff(sides["old"], sides["new"])
     names = dict(form.fields["old"].choices)
     context = {"design": design, "form": form, "diff": diff,

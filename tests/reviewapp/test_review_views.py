@@ -240,3 +240,22 @@ def test_reading_review_pages_writes_nothing(client_for, reviewer, in_review):
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url(name, in_review, *args)).status_code == 200
         assert not [q for q in captured.captured_queries if re.match(r"\s*(INSERT|UPDATE|DELETE)", q["sql"], re.I)]
+
+
+def test_staff_read_the_review_record_in_the_admin_and_cannot_change_it(client_for, staff, reviewer, in_review):
+    from reviewapp.reviews.models import HistoryEvent
+
+    services.review_decide(design=in_review, user=reviewer, outcome="changes_requested", comment="p99",
+                           revision=in_review.revision)
+    client = client_for(staff)
+    event = HistoryEvent.objects.filter(design=in_review).first()
+    for model in ("historyevent", "milestone", "reviewrequest", "decision"):
+        page = client.get(f"/admin/reviews/{model}/")
+        assert page.status_code == 200, model
+    assert "Changes requested revision" in client.get("/admin/reviews/historyevent/").content.decode()
+    assert client.get(f"/admin/reviews/historyevent/{event.pk}/change/").status_code == 200  # read-only view
+    before = counts()
+    assert client.post(f"/admin/reviews/historyevent/{event.pk}/change/", {"summary": "rewritten"}).status_code == 403
+    assert client.post(f"/admin/reviews/historyevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/reviews/decision/add/").status_code == 403
+    assert counts() == before
