@@ -47,7 +47,7 @@ def review_request(request: HttpRequest, pk: int) -> HttpResponse:
                 status = exc.status
                 design = get_design_for_user(request, pk, role=Role.MEMBER)
             else:
-                messages.success(request, "Review requested. The reviewers were told by email.")
+                messages.success(request, "Review requested. The reviewers were notified.")
                 return _detail(design)
     panel = review_panel(request, design_assessment(design))
     return render(request, "reviews/request.html", {"design": design, "form": form, "review": panel}, status=status)
