@@ -46,7 +46,7 @@ def benchmark_new(request: HttpRequest, pk: int) -> HttpResponse:
     design = get_design_for_user(request, pk, role=Role.MEMBER)
     can_review = _can_review(request, design)
     derived = _derived(design)
-    form = RunForm(request.POST or None)
+    form = RunForm(request.POST if request.method == "POST" else None)  # an empty POST is still a POST
     status = 200
     if request.method == "POST":
         valid = form.is_valid()

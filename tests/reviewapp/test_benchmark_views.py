@@ -363,3 +363,11 @@ def test_the_web_process_never_imports_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_an_empty_post_to_new_is_a_400_not_a_server_error(client_for, member, tiny_design):
+    from reviewapp.benchmarks.models import BenchmarkRun
+
+    response = client_for(member).post(f"/designs/{tiny_design.pk}/benchmarks/new/", {})
+    assert response.status_code == 400
+    assert not BenchmarkRun.objects.exists()
