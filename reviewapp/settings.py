@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "reviewapp.checklists",
     "reviewapp.reviews",
     "reviewapp.benchmarks",
+    "reviewapp.reports",
 ]
 
 MIDDLEWARE = [
@@ -282,6 +283,16 @@ BENCHMARK_TIME_LIMIT_S = float(os.environ.get("BENCHMARK_TIME_LIMIT_S", CELERY_T
 BENCHMARK_QUEUED_TIMEOUT_S = float(os.environ.get("BENCHMARK_QUEUED_TIMEOUT_S", 6 * 3600))
 BENCHMARK_PUBLISH_TIMEOUT_S = float(os.environ.get("BENCHMARK_PUBLISH_TIMEOUT_S", 3))
 
+# --- Review reports (docs/reports.md) --------------------------------------------------
+# kaleido draws the report's charts as SVG in this Chromium, one process kept per worker.
+REPORT_BROWSER_PATH = os.environ.get("REPORT_BROWSER_PATH") or os.environ.get("BROWSER_PATH") or "/usr/bin/chromium"
+REPORT_CHART_TIMEOUT_S = float(os.environ.get("REPORT_CHART_TIMEOUT_S", 30))
+REPORT_SOFT_TIME_LIMIT_S = float(os.environ.get("REPORT_SOFT_TIME_LIMIT_S", 120))
+REPORT_TIME_LIMIT_S = float(os.environ.get("REPORT_TIME_LIMIT_S", 180))
+# A report still queued this long had no worker; the page says so and a new request starts afresh.
+REPORT_QUEUED_TIMEOUT_S = float(os.environ.get("REPORT_QUEUED_TIMEOUT_S", 3600))
+REPORT_PUBLISH_TIMEOUT_S = float(os.environ.get("REPORT_PUBLISH_TIMEOUT_S", 3))
+
 # --- Email (review requests and decisions; docs/configuration.md) --------------------
 # Printed to the server's output unless EMAIL_HOST names an SMTP server (or EMAIL_BACKEND says otherwise).
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
@@ -304,4 +315,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # The PDF renderer and the chart browser narrate every step at INFO.
+    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "kaleido", "choreographer")},
 }

@@ -18,5 +18,6 @@ urlpatterns = [
     path("designs/", include("reviewapp.reviews.urls")),
     path("checklists/", include("reviewapp.checklists.urls")),
     path("", include("reviewapp.benchmarks.urls")),
+    path("", include("reviewapp.reports.urls")),
     path("admin/", admin.site.urls),
 ]

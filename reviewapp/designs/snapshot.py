@@ -105,6 +105,7 @@ def design_snapshot(assessment: DesignAssessment, *, taken_at: dt.datetime) -> d
             "run": run.pk, "source": run.source, "source_note": run.source_note, "why": in_force.why,
             "pinned": in_force.pinned, "device": run.device, "finished_at": run.finished_at.isoformat(timespec="seconds")
             if run.finished_at else None, "shape_key": run.shape_key,
+            "result": run.result,  # the raw result: a report draws the benchmark's charts from it
         }
     return json.loads(json.dumps(document, default=str))
 
