@@ -93,13 +93,23 @@ def example_design() -> dict[str, dict[str, Any]]:
     """A complete, realistic demo design: an online RAG support assistant on an 8B LLM.
 
     Every field that is shown for these choices is filled (max batch delay is hidden because
-    the server uses continuous batching). Returns a fresh nested document each call.
+    the server uses continuous batching; the batch and stream shapes, because it is online; the
+    negotiated prices, because it pays the catalog's). Returns a fresh nested document each call.
     """
     requirements = {
         "use_case": "Answer customer support questions in chat from our product documentation "
                     "(retrieval-augmented generation), with links to the sources.",
         "workload_timing": "online",
         "workload_type": "generative",
+        # an online workload: the batch and stream shapes are hidden
+        "records_per_run": None,
+        "runs_per_day": None,
+        "processing_window_h": None,
+        "deadline_h": None,
+        "record_size_kb": None,
+        "events_per_second": None,
+        "peak_events_per_second": None,
+        "allowed_lag_s": None,
         "latency_p50_ms": 3000.0,
         "latency_p95_ms": 6000.0,
         "latency_p99_ms": 8000.0,
@@ -159,6 +169,7 @@ def example_design() -> dict[str, dict[str, Any]]:
         "prompt_cache_hit_rate_pct": 30.0,
         "embedding_cache_hit_rate_pct": 40.0,
         "result_cache_hit_rate_pct": 15.0,
+        "cache_hit_rate_basis": "replayed_logs",
         "fallback_chain": ["smaller_model", "cache", "static_default"],
         "circuit_breaker": True,
         "circuit_breaker_error_rate_pct": 50.0,
@@ -174,6 +185,14 @@ def example_design() -> dict[str, dict[str, Any]]:
         "reserved_term": "1y",
         "reserved_share_pct": 40.0,
         "spot_share_pct": 20.0,
+        "spot_interruption_rate_pct": None,  # batch only
+        "checkpoint_interval_minutes": None,
+        "restart_minutes": None,
+        "negotiated_prices": False,
+        "negotiated_on_demand_usd_per_hour": None,
+        "negotiated_spot_usd_per_hour": None,
+        "negotiated_reserved_1y_usd_per_hour": None,
+        "negotiated_reserved_3y_usd_per_hour": None,
         "quantization": "fp8",
         "distillation": False,
         "cheap_tier_share_pct": 30.0,

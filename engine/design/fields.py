@@ -16,6 +16,16 @@ TOKENISED = {"field": "requirements.workload_type", "in": ["generative", "embed"
 BATCHING = {"field": "architecture.batching_mode", "in": [m for m in vocabulary.BATCHING_MODES if m != "none"]}
 TIERED = {"field": "architecture.model_routing", "in": ["rules", "learned_router"]}
 MIXED = {"field": "architecture.pricing_model", "in": ["mixed"]}
+# Workload shapes: online (and near-real-time) requests, scheduled batch jobs, or a stream of events.
+# A blank timing is treated as online, as before shapes existed.
+BATCH = {"field": "requirements.workload_timing", "in": ["batch"]}
+STREAMING = {"field": "requirements.workload_timing", "in": ["streaming"]}
+INTERACTIVE = {"field": "requirements.workload_timing", "not_in": ["batch", "streaming"]}
+NOT_BATCH = {"field": "requirements.workload_timing", "not_in": ["batch"]}
+# A fixed fleet (no autoscaling) is sized by the capacity plan; min and max replicas belong to an autoscaler.
+AUTOSCALER = {"field": "architecture.autoscaling_signal", "not_in": ["none"]}
+CACHED = {"any": [{"field": "architecture.caches", "contains": c} for c in ("prompt", "embedding", "result")]}
+NEGOTIATED = {"field": "architecture.negotiated_prices", "in": [True]}
 MAX_QPS = 10_000_000.0
 MAX_MS = 3_600_000.0
 
@@ -27,6 +37,8 @@ def _c(*pairs: tuple[str, str] | tuple[str, str, str]) -> tuple[Choice, ...]:
 SECTION_INFO: dict[str, tuple[str, str]] = {
     # requirements (lesson 2)
     "workload": ("Workload", "What the system does and how it is called."),
+    "batch": ("Batch job", "Records per run, runs per day, the processing window and the deadline (batch workloads)."),
+    "stream": ("Stream", "Event rate and the lag allowed between an event and its result (streaming workloads)."),
     "latency": ("Latency budget", "Percentile targets end to end, and how the p99 budget is shared out."),
     "traffic": ("Traffic", "Request rates (or users x requests x peak factor) and payload sizes."),
     "data_volume": ("Data volume", "Training data, new data, logs and how long they are kept."),
@@ -56,44 +68,70 @@ REQUIREMENT_FIELDS: tuple[Field, ...] = (
           choices=_c(("generative", "Generative (LLM, text generation)"), ("classify", "Classification"),
                      ("embed", "Embedding / retrieval"), ("rank", "Ranking / recommendation"),
                      ("score", "Scoring / regression"))),
+    # --- batch (the shape of a scheduled job: traffic follows from it)
+    Field("requirements.records_per_run", "Records per run", "int", "batch", unit="records", min=0,
+          max=10_000_000_000_000, shown_when=BATCH,
+          help="Items one run scores: rows, documents, images or prompts."),
+    Field("requirements.runs_per_day", "Runs per day", "float", "batch", unit="runs/day", min=0.001, max=1440.0,
+          default=1.0, shown_when=BATCH, help="1 for a nightly job, 24 for an hourly one, 0.14 for a weekly one."),
+    Field("requirements.processing_window_h", "Processing window", "float", "batch", unit="h", min=0.01,
+          max=720.0, shown_when=BATCH, help="How long one run may take: the fleet is sized to finish within it."),
+    Field("requirements.deadline_h", "Deadline", "float", "batch", unit="h", min=0.01, max=720.0,
+          shown_when=BATCH,
+          help="When results are due, in hours after the run starts; the time beyond the window is the slack "
+               "for retries and spot interruptions. Blank: the window is the deadline."),
+    Field("requirements.record_size_kb", "Record size", "float", "batch", unit="KB", min=0.0, max=1_000_000.0,
+          shown_when=BATCH, help="Average input record the job reads."),
+    # --- stream
+    Field("requirements.events_per_second", "Events per second", "float", "stream", unit="events/s", min=0.0,
+          max=MAX_QPS, shown_when=STREAMING, help="Average rate of events arriving on the stream."),
+    Field("requirements.peak_events_per_second", "Peak events per second", "float", "stream", unit="events/s",
+          min=0.0, max=MAX_QPS, shown_when=STREAMING,
+          help="Highest sustained event rate the consumers must keep up with. Blank: the average (a steady stream)."),
+    Field("requirements.allowed_lag_s", "Allowed lag", "float", "stream", unit="s", min=0.001, max=1e6,
+          shown_when=STREAMING,
+          help="Longest an event may wait between arriving and its result: the stream's latency budget."),
     # --- latency
     Field("requirements.latency_p50_ms", "P50 latency", "float", "latency", unit="ms", min=0.01, max=MAX_MS,
-          help="Median end-to-end latency target, as the caller measures it."),
+          shown_when=INTERACTIVE, help="Median end-to-end latency target, as the caller measures it."),
     Field("requirements.latency_p95_ms", "P95 latency", "float", "latency", unit="ms", min=0.01, max=MAX_MS,
-          help="95th-percentile end-to-end latency target."),
+          shown_when=INTERACTIVE, help="95th-percentile end-to-end latency target."),
     Field("requirements.latency_p99_ms", "P99 latency", "float", "latency", unit="ms", min=0.01, max=MAX_MS,
+          shown_when=INTERACTIVE,
           help="99th-percentile end-to-end latency target: the budget the plan is sized against."),
     Field("requirements.time_to_first_token_ms", "Time to first token", "float", "latency", unit="ms",
-          min=0.01, max=MAX_MS, shown_when=GENERATIVE,
+          min=0.01, max=MAX_MS, shown_when={"all": [GENERATIVE, INTERACTIVE]},
           help="Target p99 delay until the first generated token reaches the user (streamed responses)."),
     Field("requirements.time_per_output_token_ms", "Time per output token", "float", "latency", unit="ms",
-          min=0.01, max=60_000.0, shown_when=GENERATIVE,
+          min=0.01, max=60_000.0, shown_when={"all": [GENERATIVE, INTERACTIVE]},
           help="Target p99 gap between generated tokens (inter-token latency)."),
     Field("requirements.network_latency_ms", "Network share of the budget", "float", "latency", unit="ms",
-          min=0.0, max=MAX_MS, default=10.0,
+          min=0.0, max=MAX_MS, default=10.0, shown_when=NOT_BATCH,
           help="Round trip between caller and service, including load balancers and TLS."),
     Field("requirements.preprocessing_ms", "Pre-processing share of the budget", "float", "latency", unit="ms",
-          min=0.0, max=MAX_MS, default=0.0,
+          min=0.0, max=MAX_MS, default=0.0, shown_when=NOT_BATCH,
           help="Work before the model runs: tokenisation, feature lookups, retrieval for RAG."),
     Field("requirements.postprocessing_ms", "Post-processing share of the budget", "float", "latency", unit="ms",
-          min=0.0, max=MAX_MS, default=0.0,
+          min=0.0, max=MAX_MS, default=0.0, shown_when=NOT_BATCH,
           help="Work after the model: decoding, filtering, guardrails, formatting."),
     # --- traffic
     Field("requirements.average_qps", "Average QPS", "float", "traffic", unit="req/s", min=0.0, max=MAX_QPS,
+          shown_when=INTERACTIVE,
           help="Average requests per second over a day. Leave blank to derive it from users."),
     Field("requirements.peak_qps", "Peak QPS", "float", "traffic", unit="req/s", min=0.0, max=MAX_QPS,
+          shown_when=INTERACTIVE,
           help="Highest sustained requests per second the system must serve within the latency budget."),
     Field("requirements.daily_active_users", "Daily active users", "int", "traffic", unit="users",
-          min=0, max=10_000_000_000, help="Used to derive QPS when average QPS is blank."),
+          min=0, max=10_000_000_000, shown_when=INTERACTIVE, help="Used to derive QPS when average QPS is blank."),
     Field("requirements.requests_per_user_per_day", "Requests per user per day", "float", "traffic",
-          unit="req/user/day", min=0.0, max=1_000_000.0),
+          unit="req/user/day", min=0.0, max=1_000_000.0, shown_when=INTERACTIVE),
     Field("requirements.peak_factor", "Peak factor", "float", "traffic", unit="x", min=1.0, max=1000.0,
-          default=3.0, help="Peak QPS / average QPS, used when peak QPS is blank."),
+          default=3.0, shown_when=INTERACTIVE, help="Peak QPS / average QPS, used when peak QPS is blank."),
     Field("requirements.peak_hours_per_day", "Peak hours per day", "float", "traffic", unit="h", min=0.0,
-          max=24.0, default=4.0,
+          max=24.0, default=4.0, shown_when=NOT_BATCH,
           help="Hours a day the fleet runs at peak size; an autoscaled fleet runs at average size otherwise."),
     Field("requirements.request_size_kb", "Request size", "float", "traffic", unit="KB", min=0.0,
-          max=1_000_000.0, help="Average request payload."),
+          max=1_000_000.0, shown_when=NOT_BATCH, help="Average request (or event) payload."),
     Field("requirements.response_size_kb", "Response size", "float", "traffic", unit="KB", min=0.0,
           max=1_000_000.0, help="Average response payload."),
     Field("requirements.input_tokens_per_request", "Input tokens per request", "int", "traffic", unit="tokens",
@@ -187,8 +225,10 @@ ARCHITECTURE_FIELDS: tuple[Field, ...] = (
           choices=_c(("none", "None (fixed fleet)"), ("gpu_utilisation", "GPU utilisation"),
                      ("queue_depth", "Queue depth"), ("qps", "Requests per second"),
                      ("latency", "Latency"), ("schedule", "Schedule"))),
-    Field("architecture.min_replicas", "Min replicas", "int", "serving", unit="replicas", min=0, max=100_000),
-    Field("architecture.max_replicas", "Max replicas", "int", "serving", unit="replicas", min=0, max=100_000),
+    Field("architecture.min_replicas", "Min replicas", "int", "serving", unit="replicas", min=0, max=100_000,
+          shown_when=AUTOSCALER, help="The autoscaler's floor. A fixed fleet (no autoscaling) runs its planned size."),
+    Field("architecture.max_replicas", "Max replicas", "int", "serving", unit="replicas", min=0, max=100_000,
+          shown_when=AUTOSCALER, help="The autoscaler's ceiling."),
     # --- scaling (lesson 5)
     Field("architecture.scaling_direction", "Scaling direction", "choice", "scaling",
           choices=_c(("horizontal", "Horizontal (more replicas)"), ("vertical", "Vertical (bigger GPUs)"),
@@ -196,7 +236,8 @@ ARCHITECTURE_FIELDS: tuple[Field, ...] = (
     Field("architecture.parallelism", "Parallelism", "multichoice", "scaling",
           choices=_c(("data", "Data (replicas)"), ("tensor", "Tensor"), ("pipeline", "Pipeline"))),
     Field("architecture.target_utilisation_pct", "Target utilisation", "float", "scaling", unit="%", min=1.0,
-          max=100.0, default=70.0, help="Share of a replica's capacity used at peak; the rest is headroom."),
+          max=100.0, default=70.0, shown_when=NOT_BATCH,
+          help="Share of a replica's capacity used at peak; the rest is headroom (a batch job runs flat out)."),
     Field("architecture.caches", "Caches", "multichoice", "scaling",
           choices=_c(("prompt", "Prompt / prefix (KV) cache"), ("embedding", "Embedding cache"),
                      ("result", "Result cache"))),
@@ -209,6 +250,10 @@ ARCHITECTURE_FIELDS: tuple[Field, ...] = (
     Field("architecture.result_cache_hit_rate_pct", "Result cache hit rate", "float", "scaling", unit="%",
           min=0.0, max=100.0, shown_when={"field": "architecture.caches", "contains": "result"},
           help="Share of requests answered from the result cache without running the model."),
+    Field("architecture.cache_hit_rate_basis", "Hit rates based on", "choice", "scaling", shown_when=CACHED,
+          choices=_c(("assumed", "An assumption"), ("replayed_logs", "Request logs replayed through the cache"),
+                     ("measured", "Measured in production")),
+          help="Where the hit rates come from: they shrink the fleet, so a guess deserves a replay of real logs."),
     # --- reliability (lesson 6)
     Field("architecture.fallback_chain", "Fallback chain", "ordered", "reliability",
           choices=_c(("smaller_model", "Smaller model"), ("rules", "Rules / heuristics"),
@@ -250,6 +295,24 @@ ARCHITECTURE_FIELDS: tuple[Field, ...] = (
     Field("architecture.spot_share_pct", "Spot share (mixed plan)", "float", "cost", unit="%", min=0.0,
           max=100.0, default=20.0, shown_when=MIXED,
           help="Share of GPU-hours on spot capacity; on-demand covers the rest."),
+    Field("architecture.spot_interruption_rate_pct", "Spot interruptions per replica-hour", "float", "cost",
+          unit="%/h", min=0.0, max=100.0, default=5.0, shown_when=BATCH,
+          help="Chance that a spot replica is reclaimed in a given hour (providers publish it per instance type)."),
+    Field("architecture.checkpoint_interval_minutes", "Checkpoint interval", "float", "cost", unit="min", min=0.1,
+          max=100_000.0, shown_when=BATCH,
+          help="How often the job saves its progress; an interrupted replica redoes the work since its last "
+               "checkpoint. Blank: no checkpoints (it redoes its whole share)."),
+    Field("architecture.restart_minutes", "Restart time", "float", "cost", unit="min", min=0.0, max=10_000.0,
+          default=10.0, shown_when=BATCH,
+          help="Minutes an interrupted replica needs to run again: a new instance, the image and the model loaded."),
+    Field("architecture.negotiated_prices", "Negotiated prices", "bool", "cost", default=False,
+          help="Yes when your provider contract sets this design's price per accelerator-hour; the catalog's "
+               "prices apply otherwise."),
+    *(Field(f"architecture.negotiated_{plan}_usd_per_hour", f"Negotiated {label} price", "float", "cost",
+            unit="USD/GPU-hour", min=0.0, max=10_000.0, shown_when=NEGOTIATED,
+            help=f"{label.capitalize()} price per accelerator-hour for this design; blank keeps the catalog's.")
+      for plan, label in (("on_demand", "on-demand"), ("spot", "spot"), ("reserved_1y", "1-year reserved"),
+                          ("reserved_3y", "3-year reserved"))),
     Field("architecture.quantization", "Quantization", "choice", "cost", default="none",
           choices=_c(("none", "None"), ("int8", "int8"), ("fp8", "fp8"), ("int4", "int4 (weight-only)"))),
     Field("architecture.distillation", "Distilled model", "bool", "cost",

@@ -18,11 +18,13 @@ Field kinds (`Field.kind`):
 Visibility (`Field.shown_when`) is `None` (always shown) or a condition, as plain data:
 
     {"field": "architecture.batching_mode", "in": ["dynamic"]}      value is one of the list
+    {"field": "requirements.workload_timing", "not_in": ["batch"]}  value is blank or not in the list
     {"field": "architecture.caches", "contains": "result"}          a multichoice/list holds it
     {"all": [condition, ...]}                                       every condition holds
     {"any": [condition, ...]}                                       at least one holds
 
-A condition that refers to a field that is itself hidden is false, so hiding cascades.
+A condition that refers to a field that is itself hidden is false, so hiding cascades (a hidden
+field counts as blank, so `not_in` holds for it).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ KINDS = ("int", "float", "bool", "choice", "multichoice", "ordered", "text", "te
 GROUPS = ("requirements", "architecture")
 CHOICE_KINDS = ("choice", "multichoice", "ordered")
 LIST_KINDS = ("multichoice", "ordered", "text_list")
+CONDITION_OPERATORS = ("in", "not_in", "contains")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,5 +189,5 @@ def check_condition(condition: Mapping[str, Any]) -> None:
         for sub in subs:
             check_condition(sub)
         return
-    if "field" not in condition or not (("in" in condition) ^ ("contains" in condition)):
-        raise ValueError(f"condition needs 'field' and exactly one of 'in'/'contains': {condition!r}")
+    if "field" not in condition or sum(op in condition for op in CONDITION_OPERATORS) != 1:
+        raise ValueError(f"condition needs 'field' and exactly one of 'in'/'not_in'/'contains': {condition!r}")

@@ -223,6 +223,8 @@ def condition_holds(condition: Mapping[str, Any], values: Mapping[str, Any], sho
         if isinstance(value, list):
             return False
         return value is not None and value in condition["in"]
+    if "not_in" in condition:
+        return not isinstance(value, list) and value not in condition["not_in"]
     return isinstance(value, list) and condition["contains"] in value
 
 
@@ -277,6 +279,9 @@ def validate_document(
     for key, message in cross_field_errors(values, by_key):
         if key not in errors:
             errors[key] = [message]
+            # An invalid field is left out of every calculation while it is invalid (it counts as
+            # blank), the same as a value that did not parse.
+            values[key] = [] if by_key[key].kind in LIST_KINDS else None
     document: dict[str, dict[str, Any]] = {"requirements": {}, "architecture": {}}
     for f in fields:
         document[f.group][f.name] = values[f.key]
@@ -335,6 +340,16 @@ def cross_field_errors(values: Mapping[str, Any], by_key: Mapping[str, Field]) -
         out.append(("architecture.spot_share_pct",
                     f"{label('architecture.spot_share_pct')}: reserved + spot shares add up to "
                     f"{reserved + spot:g} %; they must not exceed 100 % (on-demand covers the rest)."))
+    window, deadline = num("requirements.processing_window_h"), num("requirements.deadline_h")
+    if window is not None and deadline is not None and deadline < window:
+        out.append(("requirements.deadline_h",
+                    f"{label('requirements.deadline_h')}: must be at least the processing window ({window:g} h); "
+                    "the job is sized to finish within the window."))
+    events, peak_events = num("requirements.events_per_second"), num("requirements.peak_events_per_second")
+    if events is not None and peak_events is not None and peak_events < events:
+        out.append(("requirements.peak_events_per_second",
+                    f"{label('requirements.peak_events_per_second')}: must be at least the average "
+                    f"({events:g} events/s)."))
     batch_delay = num("architecture.max_batch_delay_ms")
     if batch_delay is not None and p99 is not None and batch_delay >= p99:
         out.append(("architecture.max_batch_delay_ms",

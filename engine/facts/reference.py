@@ -19,6 +19,7 @@ from engine.planning.data_volume import DataVolumePlan
 from engine.planning.latency import LatencyBudget
 from engine.planning.throughput import ThroughputEstimate
 from engine.planning.traffic import TrafficPlan
+from engine.planning.workload import BatchPlan, StreamPlan
 
 # Result classes and where they sit in the tree (order = order of the reference).
 DERIVED_SECTIONS: tuple[tuple[str, type], ...] = (
@@ -29,6 +30,8 @@ DERIVED_SECTIONS: tuple[tuple[str, type], ...] = (
     ("capacity.estimate", ThroughputEstimate),
     ("cost", CostPlan),
     ("cost.levers", CostLevers),
+    ("batch", BatchPlan),
+    ("streaming", StreamPlan),
     ("benchmark", BenchmarkFacts),
 )
 
@@ -72,7 +75,8 @@ def reference_markdown() -> str:
     ]
     titles = {"requirements": "Requirements (inputs)", "architecture": "Architecture (inputs)",
               "traffic": "Traffic", "latency_budget": "Latency budget", "data_volume": "Data volume",
-              "capacity": "Capacity", "cost": "Cost", "benchmark": "Benchmark (measured)"}
+              "capacity": "Capacity", "cost": "Cost", "batch": "Batch job (batch workloads)",
+              "streaming": "Stream (streaming workloads)", "benchmark": "Benchmark (measured)"}
     current = None
     for row in fact_reference():
         top = row["path"].split(".")[0]

@@ -12,12 +12,15 @@ from engine.facts.benchmark import BenchmarkFacts, benchmark_facts
 from engine.facts.reference import fact_reference
 from engine.planning.capacity import CapacityPlan, plan_capacity
 from engine.planning.common import Note, finite, to_tree
-from engine.planning.cost import CostLevers, CostPlan, api_monthly_cost, plan_cost
+from engine.planning.cost import BASE_PLANS, PLANS, CostLevers, CostPlan, api_monthly_cost, plan_cost
 from engine.planning.data_volume import plan_data_volume
 from engine.planning.gpu_catalog import catalog_errors, shipped_catalog
 from engine.planning.latency import plan_latency_budget
 from engine.planning.throughput import ThroughputEstimate, estimate_throughput, serving_dtype
 from engine.planning.traffic import TrafficPlan, plan_traffic
+from engine.planning.workload import (
+    BatchPlan, StreamPlan, batch_rates, plan_batch, plan_stream, stream_rates, with_costs,
+)
 
 PROVENANCES = ("entered", "estimated", "measured", "derived")
 BATCHING_MODES = tuple(m for m in vocabulary.BATCHING_MODES if m != "none")  # the modes that batch
@@ -79,7 +82,8 @@ def build_facts(
         return values.get(key)
 
     def assume(key: str) -> Any:
-        """The entered value, else the field's default (noted when the field is shown)."""
+        """The entered value, else the field's default (noted when the field is shown). An invalid
+        value is left out like a blank one, and the note says so."""
         value = values.get(key)
         if value is not None:
             return value
@@ -87,36 +91,60 @@ def build_facts(
         if default is not None and key not in hidden:
             f = field(key)
             shown = f.choice_label(default) if f.choices else _show(default)
-            notes.append(Note(key, f"{f.label} is not set; the plan assumes {shown}"
-                                   f"{' ' + f.unit if f.unit else ''}.", "info"))
+            unit = f" {f.unit}" if f.unit else ""
+            if key in result.errors:
+                notes.append(Note(key, f"{f.label} is invalid, so it is left out; the plan assumes {shown}{unit} "
+                                       "until it is fixed.", "info"))
+            else:
+                notes.append(Note(key, f"{f.label} is not set; the plan assumes {shown}{unit}.", "info"))
         return default
 
     bench, bench_notes = benchmark_facts(measurements, entered("requirements.latency_p99_ms"))
     notes.extend(bench_notes)
 
+    timing = entered("requirements.workload_timing")
+    batch, streaming = timing == "batch", timing == "streaming"
     generative = entered("requirements.workload_type") == "generative"
-    traffic = plan_traffic(
-        average_qps=entered("requirements.average_qps"),
-        peak_qps=entered("requirements.peak_qps"),
-        daily_active_users=entered("requirements.daily_active_users"),
-        requests_per_user_per_day=entered("requirements.requests_per_user_per_day"),
-        peak_factor=assume("requirements.peak_factor") if entered("requirements.peak_qps") is None and (
-            entered("requirements.average_qps") is not None or entered("requirements.daily_active_users") is not None
-        ) else entered("requirements.peak_factor"),
-        latency_p50_ms=entered("requirements.latency_p50_ms"),
-        latency_p99_ms=entered("requirements.latency_p99_ms"),
-        input_tokens_per_request=entered("requirements.input_tokens_per_request"),
-        output_tokens_per_request=entered("requirements.output_tokens_per_request"),
-    )
+    common_traffic = {
+        "latency_p50_ms": entered("requirements.latency_p50_ms"),
+        "latency_p99_ms": entered("requirements.latency_p99_ms"),
+        "input_tokens_per_request": entered("requirements.input_tokens_per_request"),
+        "output_tokens_per_request": entered("requirements.output_tokens_per_request"),
+    }
+    if batch or streaming:
+        rates = batch_rates(records_per_run=entered("requirements.records_per_run"),
+                            runs_per_day=assume("requirements.runs_per_day"),
+                            processing_window_h=entered("requirements.processing_window_h")) if batch else \
+            stream_rates(events_per_second=entered("requirements.events_per_second"),
+                         peak_events_per_second=entered("requirements.peak_events_per_second"))
+        notes.extend(rates.notes)
+        traffic = plan_traffic(average_qps=rates.average_qps, peak_qps=rates.peak_qps, rates_from_shape=True,
+                               **common_traffic)
+    else:
+        traffic = plan_traffic(
+            average_qps=entered("requirements.average_qps"),
+            peak_qps=entered("requirements.peak_qps"),
+            daily_active_users=entered("requirements.daily_active_users"),
+            requests_per_user_per_day=entered("requirements.requests_per_user_per_day"),
+            peak_factor=assume("requirements.peak_factor") if entered("requirements.peak_qps") is None and (
+                entered("requirements.average_qps") is not None
+                or entered("requirements.daily_active_users") is not None
+            ) else entered("requirements.peak_factor"),
+            **common_traffic,
+        )
     batching = entered("architecture.batching_mode")
     queueing = assume("architecture.max_batch_delay_ms") if batching == "dynamic" else 0.0
+    lag_s = entered("requirements.allowed_lag_s")
+    # The budget an event or a request must meet end to end: the P99 target online, the allowed
+    # lag on a stream; a batch job has none (it is sized by its window).
+    budget_ms = lag_s * 1000.0 if streaming and lag_s is not None else entered("requirements.latency_p99_ms")
     latency = plan_latency_budget(
         latency_p50_ms=entered("requirements.latency_p50_ms"),
-        latency_p99_ms=entered("requirements.latency_p99_ms"),
-        network_ms=assume("requirements.network_latency_ms"),
-        preprocessing_ms=assume("requirements.preprocessing_ms"),
-        queueing_ms=queueing,
-        postprocessing_ms=assume("requirements.postprocessing_ms"),
+        latency_p99_ms=budget_ms,
+        network_ms=assume("requirements.network_latency_ms") if not batch else 0.0,
+        preprocessing_ms=assume("requirements.preprocessing_ms") if not batch else 0.0,
+        queueing_ms=queueing if not batch else 0.0,
+        postprocessing_ms=assume("requirements.postprocessing_ms") if not batch else 0.0,
         time_to_first_token_ms=entered("requirements.time_to_first_token_ms"),
         time_per_output_token_ms=entered("requirements.time_per_output_token_ms"),
         output_tokens_per_request=entered("requirements.output_tokens_per_request"),
@@ -126,7 +154,7 @@ def build_facts(
     data_volume = plan_data_volume(
         requests_per_day=traffic.requests_per_day,
         peak_qps=traffic.peak_qps,
-        request_size_kb=entered("requirements.request_size_kb"),
+        request_size_kb=entered("requirements.record_size_kb" if batch else "requirements.request_size_kb"),
         response_size_kb=entered("requirements.response_size_kb"),
         log_payloads=True if log_payloads is None else log_payloads,
         new_data_per_day_gb=entered("requirements.new_data_per_day_gb"),
@@ -137,6 +165,17 @@ def build_facts(
     gpu_key = entered("architecture.gpu_type")
     gpu = catalog["gpus"].get(gpu_key) if gpu_key else None
     redundancy = entered("architecture.redundancy")
+    autoscaled = entered("architecture.autoscaling_signal") not in (None, "none")
+    min_replicas = entered("architecture.min_replicas")
+    if batch and autoscaled and min_replicas is None:
+        min_replicas = 0
+        notes.append(Note("architecture.min_replicas", "Min replicas is not set; the plan assumes the batch fleet "
+                                                       "scales to zero between runs.", "info"))
+    measured_qps = None
+    if bench.available:
+        # A batch job is what the offline scenario measures (every record available at once).
+        measured_qps = bench.offline_throughput_per_s if batch and bench.offline_throughput_per_s else \
+            bench.max_qps_at_p99
     plan_inputs = {
         "gpu": gpu,
         "gpu_key": gpu_key,
@@ -159,15 +198,24 @@ def build_facts(
         not in hidden else 0.0,
         "tier_ratio": assume("architecture.cheap_tier_cost_ratio_pct") if "architecture.cheap_tier_cost_ratio_pct"
         not in hidden else 0.0,
-        "utilisation": assume("architecture.target_utilisation_pct"),
-        "min_replicas": entered("architecture.min_replicas"),
+        "utilisation": assume("architecture.target_utilisation_pct") if not batch else 100.0,
+        "min_replicas": min_replicas,
         "max_replicas": entered("architecture.max_replicas"),
+        "batch": batch,
+        "records_per_run": entered("requirements.records_per_run"),
+        "runs_per_day": assume("requirements.runs_per_day") if batch else None,
+        "window_h": entered("requirements.processing_window_h"),
+        "deadline_h": entered("requirements.deadline_h"),
+        "spot_rate": assume("architecture.spot_interruption_rate_pct") if batch else None,
+        "restart_minutes": assume("architecture.restart_minutes") if batch else None,
+        "checkpoint_minutes": entered("architecture.checkpoint_interval_minutes"),
+        "negotiated": {plan: entered(f"architecture.negotiated_{plan}_usd_per_hour") for plan in BASE_PLANS},
         "failure_domains": assume("architecture.failure_domains") if redundancy in ("multi_zone", "multi_region")
         else 1,
         "n_plus_one": bool(entered("architecture.n_plus_one")),
-        "autoscaled": entered("architecture.autoscaling_signal") not in (None, "none"),
-        "peak_hours": assume("requirements.peak_hours_per_day") if entered("architecture.autoscaling_signal")
-        not in (None, "none") else field("requirements.peak_hours_per_day").default,
+        "autoscaled": autoscaled,
+        "peak_hours": assume("requirements.peak_hours_per_day") if autoscaled and not batch
+        else field("requirements.peak_hours_per_day").default,
         "pricing_model": assume("architecture.pricing_model"),
         "reserved_term": _or_default("architecture.reserved_term", hidden, assume),
         "reserved_share": _or_default("architecture.reserved_share_pct", hidden, assume),
@@ -176,11 +224,19 @@ def build_facts(
         "online": entered("requirements.workload_timing") == "online",
         "api_in": entered("architecture.api_price_per_1m_input_tokens_usd"),
         "api_out": entered("architecture.api_price_per_1m_output_tokens_usd"),
-        "measured_qps": bench.max_qps_at_p99 if bench.available else None,
+        "measured_qps": measured_qps,
     }
-    estimate, capacity, cost = _fleet(plan_inputs, traffic)
+    estimate, capacity, cost, batch_plan = _fleet(plan_inputs, traffic)
     levers = _levers(plan_inputs, traffic, estimate, cost)
-    notes.extend(traffic.notes + latency.notes + data_volume.notes + estimate.notes + capacity.notes + cost.notes)
+    stream_plan = StreamPlan()
+    if streaming:
+        stream_plan = plan_stream(events_per_second=entered("requirements.events_per_second"),
+                                  peak_events_per_second=entered("requirements.peak_events_per_second"),
+                                  allowed_lag_s=lag_s, per_replica_qps=capacity.per_replica_qps,
+                                  replicas=capacity.replicas)
+    # A batch job has no per-record latency budget, so the budget's notes do not concern it.
+    notes.extend(traffic.notes + (() if batch else latency.notes) + data_volume.notes + estimate.notes + capacity.notes + cost.notes
+                 + batch_plan.notes)
     notes.extend(_cross_checks(values, estimate, bench, plan_inputs))
 
     capacity_tree = to_tree(capacity)
@@ -195,6 +251,8 @@ def build_facts(
         "data_volume": to_tree(data_volume),
         "capacity": capacity_tree,
         "cost": cost_tree,
+        "batch": to_tree(batch_plan),
+        "streaming": to_tree(stream_plan),
         "benchmark": to_tree(bench),
     }
     meta = _meta(traffic, capacity)
@@ -217,8 +275,9 @@ def _combined_hit(*rates_pct: float | None) -> float:
 
 
 def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, tiers: bool = True,
-           quantized: bool = True) -> tuple[ThroughputEstimate, CapacityPlan, CostPlan]:
-    """Estimate, capacity and cost for the plan inputs; the flags switch levers off (for savings)."""
+           quantized: bool = True) -> tuple[ThroughputEstimate, CapacityPlan, CostPlan, BatchPlan]:
+    """Estimate, capacity, cost and the batch job (empty unless batch) for the plan inputs; the flags
+    switch levers off (for savings)."""
     prompt_hit = p["prompt_hit"] if caches else 0.0
     request_hit = p["request_hit"] if caches else 0.0
     tier_share = p["tier_share"] if tiers else 0.0
@@ -251,7 +310,22 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
         max_replicas=p["max_replicas"],
         failure_domains=p["failure_domains"],
         n_plus_one=p["n_plus_one"],
+        autoscaled=p["autoscaled"],
+        batch=p["batch"],
     )
+    batch = BatchPlan()
+    peak_hours, spot_factor = p["peak_hours"], 1.0
+    if p["batch"]:
+        fleet = capacity.replicas
+        if fleet is not None and p["autoscaled"] and isinstance(p["max_replicas"], int):
+            fleet = min(fleet, p["max_replicas"])  # the autoscaler caps the fleet; the job takes longer
+        batch = plan_batch(records_per_run=p["records_per_run"], runs_per_day=p["runs_per_day"],
+                           processing_window_h=p["window_h"], deadline_h=p["deadline_h"],
+                           per_replica_records_per_s=capacity.per_replica_qps, replicas=fleet,
+                           gpus_per_replica=p["gpus_per_replica"], spot_interruption_rate_pct=p["spot_rate"],
+                           restart_minutes=p["restart_minutes"], checkpoint_interval_minutes=p["checkpoint_minutes"])
+        peak_hours = min(batch.run_hours_per_day, 24.0) if batch.run_hours_per_day is not None else 24.0
+        spot_factor = batch.spot.hours_factor or 1.0
     requests = traffic.requests_per_month
     miss = 1.0 - request_hit / 100.0
     cheap_requests = requests * miss * tier_share / 100.0 if requests is not None else 0.0
@@ -265,11 +339,13 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
         gpu=p["gpu"],
         gpu_type=p["gpu_key"],
         price_as_of=p["as_of"],
-        replicas=capacity.replicas,
+        negotiated_usd_per_hour=p["negotiated"],
+        spot_hours_factor=spot_factor,
+        replicas=batch.replicas if p["batch"] and batch.replicas is not None else capacity.replicas,
         replicas_average=capacity.replicas_average,
         gpus_per_replica=p["gpus_per_replica"],
         autoscaled=p["autoscaled"],
-        peak_hours_per_day=p["peak_hours"],
+        peak_hours_per_day=peak_hours,
         pricing_model=p["pricing_model"],
         reserved_term=p["reserved_term"],
         reserved_share_pct=p["reserved_share"],
@@ -286,7 +362,9 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
         monthly_budget_usd=p["budget"],
         online=p["online"],
     )
-    return estimate, capacity, cost
+    if p["batch"]:
+        batch = with_costs(batch, {plan: getattr(cost.monthly_usd, plan) for plan in (*PLANS, "selected")})
+    return estimate, capacity, cost, batch
 
 
 def _levers(p: Mapping[str, Any], traffic: TrafficPlan, estimate: ThroughputEstimate,
@@ -357,8 +435,12 @@ def _dedupe(notes: list[Note]) -> list[dict[str, str]]:
 
 
 
-_ENTERED_DERIVED = {"cost.gpu_type", "cost.price_as_of", "cost.budget_usd", "capacity.max_replicas",
-                    "data_volume.new_data_gb_per_day", "data_volume.retention_days"}
+_ENTERED_DERIVED = {"cost.gpu_type", "cost.gpu_label", "cost.price_as_of", "cost.negotiated_plans", "cost.budget_usd",
+                    "capacity.max_replicas", "data_volume.new_data_gb_per_day", "data_volume.retention_days",
+                    "batch.records_per_run", "batch.runs_per_day", "batch.processing_window_h", "batch.deadline_h",
+                    "batch.spot.interruption_rate_pct", "batch.spot.restart_minutes",
+                    "batch.spot.checkpoint_interval_minutes", "streaming.events_per_second",
+                    "streaming.peak_events_per_second", "streaming.allowed_lag_s"}
 
 
 @functools.cache
@@ -373,7 +455,8 @@ def _meta(traffic: TrafficPlan, capacity: CapacityPlan) -> dict[str, dict[str, A
     for row in _reference():
         path = row["path"]
         top = path.split(".")[0]
-        if top in ("requirements", "architecture") or path in _ENTERED_DERIVED or path.startswith("cost.hourly_usd."):
+        if top in ("requirements", "architecture") or path in _ENTERED_DERIVED or (
+                path.startswith("cost.hourly_usd.") and path != "cost.hourly_usd.mixed"):
             provenance = "entered"
         elif top == "traffic":
             provenance = traffic.sources.get(path.split(".", 1)[1], "derived")
@@ -381,7 +464,7 @@ def _meta(traffic: TrafficPlan, capacity: CapacityPlan) -> dict[str, dict[str, A
             provenance = "estimated"
         elif path == "capacity.per_replica_qps":
             provenance = "measured" if capacity.per_replica_qps_source == "measured" else "estimated"
-        elif top in ("capacity", "cost") and not path.startswith("cost.build_vs_buy.api"):
+        elif top in ("capacity", "cost", "batch", "streaming") and not path.startswith("cost.build_vs_buy.api"):
             provenance = based_on
         elif top == "benchmark":
             provenance = "measured"

@@ -22,12 +22,20 @@ class CapacityPlan:
     failure_domains: int = fact("domains", "Zones or regions the fleet survives losing one of (1 = none).")
     n_plus_one: bool = fact(None, "One spare replica added beyond peak needs.")
     replicas: int | None = fact("replicas", "Replicas at peak: redundancy and N+1 applied, at least min replicas.")
-    replicas_average: int | None = fact("replicas", "Replicas needed at average load (same rules).")
+    replicas_average: int | None = fact("replicas", "Replicas needed at average load (same rules); a batch fleet: "
+                                                    "the replicas that stay up between runs.")
     gpus_per_replica: int = fact("GPUs", "Accelerators per replica.")
     gpus: int | None = fact("GPUs", "Accelerators at peak: replicas x GPUs per replica.")
     gpus_average: int | None = fact("GPUs", "Accelerators at average load.")
     utilisation_at_peak_pct: float | None = fact("%", "Model peak QPS / (replicas x per-replica QPS): the load on "
                                                       "the whole fleet at peak.")
+    utilisation_average_pct: float | None = fact("%", "Model average QPS / (replicas x per-replica QPS): how busy "
+                                                      "the peak-sized fleet is on average over a day.")
+    autoscaled: bool = fact(None, "True when an autoscaling signal is set; otherwise the fleet is fixed at its "
+                                  "planned size.")
+    min_replicas_effective: int | None = fact("replicas", "Fewest replicas running at any time: a fixed fleet's "
+                                                          "planned size, else the autoscaler's min replicas "
+                                                          "(None while it is blank).")
     max_replicas: int | None = fact("replicas", "The autoscaler's ceiling (entered).")
     within_max_replicas: bool | None = fact(None, "Peak replicas <= max replicas (None when no max is set).")
     notes: tuple[Note, ...] = notes_field()
@@ -47,13 +55,20 @@ def plan_capacity(
     max_replicas: int | None = None,
     failure_domains: int = 1,
     n_plus_one: bool = False,
+    autoscaled: bool = False,
+    batch: bool = False,
 ) -> CapacityPlan:
     """Size the fleet for peak load.
 
     load replicas = ceil(model QPS / (per-replica QPS x utilisation target)).
     With D >= 2 failure domains the fleet must carry peak with one domain lost:
     replicas = D x ceil(load replicas / (D - 1)). N+1 adds one replica. The result is at least
-    `min_replicas`. The same rules give the replicas needed at average load (for autoscaled cost).
+    `min_replicas`. The same rules give the replicas needed at average load (for autoscaled cost);
+    a batch fleet keeps only its min replicas between runs.
+
+    Fleet semantics: without autoscaling the fleet is fixed at the planned peak size, so its
+    fewest running replicas (`min_replicas_effective`) is that size, whatever min replicas says;
+    with autoscaling it is the autoscaler's min replicas.
     """
     util = min(max(finite(target_utilisation_pct) or 70.0, 1.0), 100.0)
     domains = max(int(failure_domains or 1), 1)
@@ -83,6 +98,8 @@ def plan_capacity(
 
     load_peak, replicas = size(model_peak)
     _, replicas_avg = size(model_avg)
+    if batch and replicas is not None:
+        replicas_avg = min(floor, replicas) if autoscaled else replicas  # a fixed fleet stays up between runs
     if per_replica is None:
         notes.append(Note("capacity.replicas", "Replicas unknown: no measured or estimated per-replica "
                                                "throughput.", "info"))
@@ -95,9 +112,15 @@ def plan_capacity(
             notes.append(Note("capacity.replicas",
                               f"Peak load needs {replicas} replicas but max replicas is {ceiling}: the autoscaler "
                               "will cap the fleet and latency will suffer at peak.", "warning"))
-    utilisation = None
+    utilisation = utilisation_average = None
     if replicas and per_replica is not None and model_peak is not None:
         utilisation = model_peak / (replicas * per_replica) * 100.0
+    if replicas and per_replica is not None and model_avg is not None:
+        utilisation_average = model_avg / (replicas * per_replica) * 100.0
+    if autoscaled:
+        effective_min = floor if isinstance(min_replicas, int) else None
+    else:
+        effective_min = replicas
     return CapacityPlan(
         per_replica_qps=per_replica,
         per_replica_qps_source=per_replica_qps_source if per_replica is not None else None,
@@ -113,6 +136,9 @@ def plan_capacity(
         gpus=replicas * g if replicas is not None else None,
         gpus_average=replicas_avg * g if replicas_avg is not None else None,
         utilisation_at_peak_pct=utilisation,
+        utilisation_average_pct=utilisation_average,
+        autoscaled=bool(autoscaled),
+        min_replicas_effective=effective_min,
         max_replicas=ceiling,
         within_max_replicas=within,
         notes=tuple(notes),

@@ -2,10 +2,16 @@
 
 Billing model (USD, month = 730 h):
 
+* prices per accelerator-hour come from the GPU catalog (dated per accelerator), unless the design
+  entered a negotiated price for a plan (`architecture.negotiated_*_usd_per_hour`): that price
+  replaces the catalog's for this design only and is shown as entered.
 * used GPU-hours: an autoscaled fleet runs at peak size `peak_hours_per_day` hours a day and at
   average size the rest: GPUs per replica x 365/12 x (average replicas x (24 - peak hours) +
   peak replicas x peak hours). A fixed fleet (no autoscaling) runs peak replicas all 730 h.
-* on-demand and spot plans pay the used hours at their hourly price.
+  An autoscaled batch fleet runs at full size for the job's run hours a day and at its min
+  replicas (usually none) between runs.
+* on-demand and spot plans pay the used hours at their hourly price; for a batch job, spot pays
+  the expected hours with interruptions (its rework) included.
 * reserved plans (1 or 3 years) commit to the peak fleet around the clock: peak GPUs x 730 h.
 * the mixed plan pays the used hours at a blended price: reserved share x reserved price (the
   chosen term) + spot share x spot price + the rest x on-demand price. Reserved hours beyond the
@@ -26,6 +32,7 @@ from engine import vocabulary
 from engine.planning.common import DAYS_PER_MONTH, HOURS_PER_MONTH, Note, fact, finite, notes_field
 
 PLANS = tuple(vocabulary.PRICING_PLANS)
+BASE_PLANS = ("on_demand", "spot", "reserved_1y", "reserved_3y")  # priced per accelerator-hour; mixed blends them
 NEAR_BUDGET_PCT = -10.0
 
 
@@ -46,6 +53,8 @@ class HourlyPrices:
     spot: float | None = fact(None, "spot.", default=None)
     reserved_1y: float | None = fact(None, "1-year reserved.", default=None)
     reserved_3y: float | None = fact(None, "3-year reserved.", default=None)
+    mixed: float | None = fact(None, "the mixed plan's blended price (reserved, spot and on-demand shares).",
+                               default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +80,12 @@ class BuildVsBuy:
 @dataclass(frozen=True, slots=True)
 class CostPlan:
     gpu_type: str | None = fact(None, "Accelerator priced (catalog key).")
-    price_as_of: str | None = fact(None, "Date of the catalog prices.")
-    hourly_usd: HourlyPrices = fact("USD/GPU-hour", "Catalog price per accelerator-hour,")
+    gpu_label: str | None = fact(None, "Accelerator priced, by name (the catalog's label).")
+    price_as_of: str | None = fact(None, "Date of the chosen accelerator's catalog prices.")
+    hourly_usd: HourlyPrices = fact("USD/GPU-hour", "Price per accelerator-hour in force (negotiated, else the "
+                                                    "catalog's),")
+    negotiated_plans: list[str] = fact(None, "Plans whose price per accelerator-hour the design entered "
+                                             "(negotiated), overriding the catalog.")
     autoscaled: bool = fact(None, "True when an autoscaling signal lets the fleet shrink off-peak.")
     gpu_hours_per_month: float | None = fact("GPU-h/month", "GPU-hours used per month (see billing model).")
     gpu_hours_always_on: float | None = fact("GPU-h/month", "GPU-hours of the peak fleet running all month.")
@@ -96,6 +109,8 @@ def plan_cost(
     gpu: Mapping[str, Any] | None,
     gpu_type: str | None = None,
     price_as_of: str | None = None,
+    negotiated_usd_per_hour: Mapping[str, float | None] | None = None,
+    spot_hours_factor: float = 1.0,
     replicas: int | None,
     replicas_average: int | None = None,
     gpus_per_replica: int = 1,
@@ -117,16 +132,24 @@ def plan_cost(
 ) -> CostPlan:
     """Monthly cost of the fleet under every plan, per the billing model in the module docstring.
 
-    `gpu` is one catalog entry. `api_monthly_usd` is the managed API's cost for the same traffic
-    (see `api_monthly_cost`). Unknown inputs leave the dependent numbers as None.
+    `gpu` is one catalog entry; its own `as_of` (when the catalog dates each accelerator) wins over
+    `price_as_of`. `negotiated_usd_per_hour` maps plans to this design's own prices.
+    `spot_hours_factor` (>= 1) multiplies the hours spot pays for (a batch job's rework after
+    interruptions). `api_monthly_usd` is the managed API's cost for the same traffic (see
+    `api_monthly_cost`). Unknown inputs leave the dependent numbers as None.
     """
     prices = gpu.get("price_usd_per_hour", {}) if gpu else {}
-    hourly = HourlyPrices(**{p: finite(prices.get(p)) for p in ("on_demand", "spot", "reserved_1y", "reserved_3y")})
+    negotiated = {plan: finite(price) for plan, price in (negotiated_usd_per_hour or {}).items()
+                  if plan in BASE_PLANS and finite(price) is not None and finite(price) >= 0}
+    if not gpu:
+        negotiated = {}
+    base = {p: negotiated.get(p, finite(prices.get(p))) for p in BASE_PLANS}
     g = max(int(gpus_per_replica or 1), 1)
     reserved_pct = min(max(finite(reserved_share_pct) or 0.0, 0.0), 100.0)
     spot_pct = min(max(finite(spot_share_pct) or 0.0, 0.0), 100.0 - reserved_pct)
     term = reserved_term if reserved_term in ("1y", "3y") else "1y"
     peak_hours = min(max(finite(peak_hours_per_day) or 0.0, 0.0), 24.0)
+    spot_factor = max(finite(spot_hours_factor) or 1.0, 1.0)
     notes: list[Note] = []
 
     always_on = used = baseline_share = None
@@ -141,12 +164,15 @@ def plan_cost(
             baseline_share = 100.0
 
     blended = None
-    term_price = hourly.reserved_1y if term == "1y" else hourly.reserved_3y
-    if None not in (term_price, hourly.spot, hourly.on_demand):
+    term_price = base["reserved_1y"] if term == "1y" else base["reserved_3y"]
+    if None not in (term_price, base["spot"], base["on_demand"]):
         on_demand_share = 100.0 - reserved_pct - spot_pct
-        blended = (reserved_pct * term_price + spot_pct * hourly.spot + on_demand_share * hourly.on_demand) / 100.0
-    plan_price = {"on_demand": hourly.on_demand, "spot": hourly.spot, "reserved_1y": hourly.reserved_1y,
-                  "reserved_3y": hourly.reserved_3y, "mixed": blended}
+        blended = (reserved_pct * term_price + spot_pct * base["spot"] * spot_factor
+                   + on_demand_share * base["on_demand"]) / 100.0
+    hourly = HourlyPrices(**base, mixed=blended)
+    spot_price = base["spot"] * spot_factor if base["spot"] is not None else None
+    plan_price = {"on_demand": base["on_demand"], "spot": spot_price, "reserved_1y": base["reserved_1y"],
+                  "reserved_3y": base["reserved_3y"], "mixed": blended}
     plan_hours = {"on_demand": used, "spot": used, "reserved_1y": always_on, "reserved_3y": always_on,
                   "mixed": used}
 
@@ -220,8 +246,10 @@ def plan_cost(
     on_demand_pct = 100.0 - reserved_pct - spot_pct
     return CostPlan(
         gpu_type=gpu_type if gpu else None,
-        price_as_of=price_as_of if gpu else None,
+        gpu_label=str(gpu.get("label") or gpu_type) if gpu else None,
+        price_as_of=str(gpu.get("as_of") or price_as_of or "") or None if gpu else None,
         hourly_usd=hourly,
+        negotiated_plans=[p for p in BASE_PLANS if p in negotiated],
         autoscaled=bool(autoscaled),
         gpu_hours_per_month=used,
         gpu_hours_always_on=always_on,

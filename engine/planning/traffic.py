@@ -39,8 +39,12 @@ def plan_traffic(
     latency_p99_ms: float | None = None,
     input_tokens_per_request: float | None = None,
     output_tokens_per_request: float | None = None,
+    rates_from_shape: bool = False,
 ) -> TrafficPlan:
     """Plan request rates. Entered QPS wins; otherwise QPS is derived from users.
+
+    `rates_from_shape`: the average and peak rates come from a batch or stream shape
+    (`engine.planning.workload`), so they are derived, and the shape says what is missing.
 
     average = DAU x requests per user per day / 86,400 s; peak = average x peak factor.
     Concurrency (requests in flight) = rate x time in system (Little's law), with the P50 latency
@@ -71,12 +75,15 @@ def plan_traffic(
         peak = avg * factor
         sources["peak_qps"] = "derived"
 
-    if avg is None:
+    if rates_from_shape:
+        sources = {key: "derived" for key in sources}
+        notes = []
+    elif avg is None:
         notes.append(Note("traffic.average_qps",
                           "Average QPS is unknown: enter it, or daily active users and requests per user.", "info"))
-    if peak is None:
+    if peak is None and not rates_from_shape:
         notes.append(Note("traffic.peak_qps", "Peak QPS is unknown: enter it, or a peak factor.", "info"))
-    if avg is not None and peak is not None and peak < avg:
+    if avg is not None and peak is not None and peak < avg and not rates_from_shape:
         notes.append(Note("traffic.peak_qps", f"Peak QPS ({peak:g}) is below average QPS ({avg:g}).", "error"))
 
     planned_factor = peak / avg if avg and peak is not None else factor

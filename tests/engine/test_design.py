@@ -14,7 +14,8 @@ from engine.design.fields import SECTION_INFO
 from engine.design.schema import Field, check_condition, condition_fields
 from engine.planning.gpu_catalog import shipped_catalog
 
-REQUIREMENT_SECTIONS = ["workload", "latency", "traffic", "data_volume", "availability", "model", "budget"]
+REQUIREMENT_SECTIONS = ["workload", "batch", "stream", "latency", "traffic", "data_volume", "availability", "model",
+                        "budget"]
 ARCHITECTURE_SECTIONS = ["data", "serving", "scaling", "reliability", "cost", "monitoring"]
 
 
@@ -65,6 +66,14 @@ def test_it_covers_the_issue_fields():
         assert field(key).key == key
 
 
+def leaf_conditions(condition):
+    if "all" in condition or "any" in condition:
+        for sub in condition.get("all", condition.get("any")):
+            yield from leaf_conditions(sub)
+    else:
+        yield condition
+
+
 def test_it_keeps_shown_when_conditions_valid():
     by_key = {f.key: f for f in FIELDS}
     for f in FIELDS:
@@ -74,12 +83,13 @@ def test_it_keeps_shown_when_conditions_valid():
         for dep in condition_fields(f.shown_when):
             controller = by_key[dep]
             assert FIELDS.index(controller) < FIELDS.index(f) or controller.group == "requirements"
-        values = f.shown_when.get("in") or [f.shown_when.get("contains")]
-        for value in values:
-            if by_key[f.shown_when["field"]].kind == "bool":
-                assert isinstance(value, bool)
-            else:
-                assert value in by_key[f.shown_when["field"]].choice_values
+        for leaf in leaf_conditions(f.shown_when):
+            values = leaf.get("in") or leaf.get("not_in") or [leaf.get("contains")]
+            for value in values:
+                if by_key[leaf["field"]].kind == "bool":
+                    assert isinstance(value, bool)
+                else:
+                    assert value in by_key[leaf["field"]].choice_values
 
 
 def test_it_describes_itself_as_json():
@@ -117,7 +127,17 @@ def test_it_accepts_the_example_design_unchanged():
 def test_it_fills_every_shown_field_in_the_example():
     result = validate(example_design())
     assert result.missing == ()
-    assert result.hidden == ("architecture.max_batch_delay_ms",)
+    # Issue 12: an online design hides the batch and stream shapes, the batch job's spot
+    # assumptions, and the negotiated prices it does not have.
+    assert result.hidden == (
+        "requirements.records_per_run", "requirements.runs_per_day", "requirements.processing_window_h",
+        "requirements.deadline_h", "requirements.record_size_kb", "requirements.events_per_second",
+        "requirements.peak_events_per_second", "requirements.allowed_lag_s", "architecture.max_batch_delay_ms",
+        "architecture.spot_interruption_rate_pct", "architecture.checkpoint_interval_minutes",
+        "architecture.restart_minutes", "architecture.negotiated_on_demand_usd_per_hour",
+        "architecture.negotiated_spot_usd_per_hour", "architecture.negotiated_reserved_1y_usd_per_hour",
+        "architecture.negotiated_reserved_3y_usd_per_hour",
+    )
 
 
 def test_it_parses_flat_form_strings():
@@ -230,12 +250,70 @@ def test_it_accepts_gpus_from_a_staff_catalog():
     ({"architecture.batching_mode": "dynamic", "architecture.max_batch_delay_ms": "100",
       "requirements.latency_p99_ms": "100"},
      "architecture.max_batch_delay_ms", "Max batch delay: must be below the P99 latency (100 ms)."),
+    ({"requirements.workload_timing": "batch", "requirements.processing_window_h": "6",
+      "requirements.deadline_h": "4"},
+     "requirements.deadline_h", "Deadline: must be at least the processing window (6 h)"),
+    ({"requirements.workload_timing": "streaming", "requirements.events_per_second": "500",
+      "requirements.peak_events_per_second": "100"},
+     "requirements.peak_events_per_second", "Peak events per second: must be at least the average (500 events/s)."),
 ])
 def test_it_attaches_cross_field_errors_to_the_field_concerned(inputs, key, fragment):
     result = validate(inputs)
     assert list(result.errors) == [key]
     assert fragment in result.errors[key][0]
     assert result.errors[key][0].startswith(field(key).label + ":")
+    # Honest blanks: the invalid value is left out (blank) while it is invalid.
+    group, name = key.split(".")
+    assert result.document[group][name] in (None, [])
+
+
+def test_an_invalid_field_counts_as_blank_and_not_missing():
+    result = validate({"requirements.average_qps": "50", "requirements.peak_qps": "20"})
+    assert result.document["requirements"]["peak_qps"] is None
+    assert result.document["requirements"]["average_qps"] == 50.0
+    assert "requirements.peak_qps" not in result.missing
+
+
+@pytest.mark.parametrize("timing, shown, hidden", [
+    (None, ["requirements.average_qps", "requirements.latency_p99_ms", "architecture.target_utilisation_pct"],
+     ["requirements.records_per_run", "requirements.events_per_second"]),
+    ("online", ["requirements.peak_qps", "requirements.peak_factor"], ["requirements.processing_window_h"]),
+    ("batch", ["requirements.records_per_run", "requirements.runs_per_day", "requirements.processing_window_h",
+               "requirements.deadline_h", "requirements.record_size_kb", "architecture.checkpoint_interval_minutes",
+               "architecture.spot_interruption_rate_pct", "architecture.restart_minutes"],
+     ["requirements.average_qps", "requirements.peak_qps", "requirements.daily_active_users",
+      "requirements.peak_factor", "requirements.latency_p99_ms", "requirements.network_latency_ms",
+      "requirements.request_size_kb", "architecture.target_utilisation_pct", "requirements.allowed_lag_s"]),
+    ("streaming", ["requirements.events_per_second", "requirements.peak_events_per_second",
+                   "requirements.allowed_lag_s", "requirements.network_latency_ms", "requirements.request_size_kb"],
+     ["requirements.average_qps", "requirements.latency_p99_ms", "requirements.records_per_run",
+      "architecture.checkpoint_interval_minutes"]),
+])
+def test_the_workload_shape_decides_which_traffic_fields_show(timing, shown, hidden):
+    visible = visible_fields({"requirements.workload_timing": timing})
+    assert all(key in visible for key in shown), [k for k in shown if k not in visible]
+    assert not [key for key in hidden if key in visible]
+
+
+def test_a_fixed_fleet_has_no_min_or_max_replicas_and_negotiated_prices_show_on_request():
+    assert "architecture.min_replicas" not in visible_fields({"architecture.autoscaling_signal": "none"})
+    assert "architecture.max_replicas" in visible_fields({"architecture.autoscaling_signal": "queue_depth"})
+    assert "architecture.min_replicas" in visible_fields({})  # not decided yet: shown
+    assert "architecture.negotiated_spot_usd_per_hour" not in visible_fields({})
+    assert "architecture.negotiated_spot_usd_per_hour" in visible_fields({"architecture.negotiated_prices": "yes"})
+
+
+def test_not_in_conditions_hold_for_blank_and_hidden_controllers():
+    from engine.design.validate import condition_holds
+
+    condition = {"field": "requirements.workload_timing", "not_in": ["batch"]}
+    assert condition_holds(condition, {}, {})
+    assert condition_holds(condition, {"requirements.workload_timing": "online"}, {})
+    assert not condition_holds(condition, {"requirements.workload_timing": "batch"}, {})
+    assert condition_holds(condition, {"requirements.workload_timing": "batch"},
+                           {"requirements.workload_timing": False})  # hidden counts as blank
+    with pytest.raises(ValueError):
+        check_condition({"field": "x", "in": ["a"], "not_in": ["b"]})
 
 
 def test_it_clears_and_ignores_hidden_fields():

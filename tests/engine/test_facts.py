@@ -51,7 +51,7 @@ def test_reference_rows_are_unique_and_complete():
         assert row["description"] and row["type"]
     tops = {r["path"].split(".")[0] for r in rows}
     assert tops == {"requirements", "architecture", "traffic", "latency_budget", "data_volume", "capacity", "cost",
-                    "benchmark"}
+                    "batch", "streaming", "benchmark"}
     by_path = {r["path"]: r for r in rows}
     assert by_path["requirements.latency_p99_ms"]["unit"] == "ms"
     assert by_path["cost.monthly_usd.spot"]["unit"] == "USD/month"
