@@ -16,13 +16,15 @@ from typing import Any, Iterable, Mapping
 # tables, strikethrough.
 _INLINE = re.compile(r"([\\`*_\[\]<>&|~!])")
 # What makes a line a block: heading, quote, list item, thematic break, setext underline, fence.
-_BLOCK_START = re.compile(r"^(\s*)([#>+\-=]|\d+[.)])")
+_BLOCK_START = re.compile(r"^(\s*)([#>+\-=])")
+_ORDERED_LIST_START = re.compile(r"^(\s*\d+)([.)])")
 
 
 def inline(value: Any) -> str:
     """`value` as text safe anywhere in a line (a heading, a table cell, a list item)."""
     text = re.sub(r"\s+", " ", "" if value is None else str(value)).strip()
     text = _INLINE.sub(r"\\\1", text)
+    text = _ORDERED_LIST_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
