@@ -62,7 +62,9 @@ def prepare_database(env: dict[str, str], database_url: str) -> dict:
     subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
     for command in (["migrate", "--noinput", "-v0"], ["load_gpu_prices"], ["seed_demo"], ["load_default_checklist"],
                     ["collectstatic", "--noinput", "-v0"]):
-        subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        # The demo seed is development-only (it publishes passwords); the server stays production.
+        command_env = {**env, "DJANGO_ENV": "development"} if command == ["seed_demo"] else env
+        subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=command_env, check=True, stdout=subprocess.DEVNULL)
     setup = r"""
 import json, sys
 import django
