@@ -7,7 +7,7 @@
 
 Top-level paths: requirements.*, architecture.* (the inputs, as validated), traffic.*,
 latency_budget.*, data_volume.*, capacity.* (with capacity.estimate.*), cost.* (with
-cost.levers.*), benchmark.*. Values are CEL-friendly: null, bool, int, double, string, lists and
+cost.levers.*), batch.*, streaming.*, benchmark.*. Values are CEL-friendly: null, bool, int, double, string, lists and
 maps; percentages are numbers 0-100. Checklist rules read this tree, e.g.
 `requirements.latency_p99_ms <= 200 && size(architecture.fallback_chain) >= 2`.
 
@@ -15,7 +15,9 @@ The reference is generated from the design schema and from the calculators' resu
 so it cannot drift from what `build_facts` produces (a test checks both directions).
 
 Modules: `tree` builds the facts, `reference` generates the reference and its Markdown,
-`benchmark` turns a benchmark run's measurements into facts.
+`benchmark` turns a benchmark run's measurements into facts, `explain` holds each number's formula
+(and which blank or invalid inputs a blank number waits for), `methodology` the chapters of "how
+these numbers are computed" that docs/facts.md and the app both render.
 """
 
 from __future__ import annotations

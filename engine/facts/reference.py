@@ -6,12 +6,11 @@ numbers), so it cannot drift from what `build_facts` produces.
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 from engine.design import FIELDS
 from engine.facts.benchmark import BenchmarkFacts
-from engine.planning import capacity as capacity_module, cost as cost_module, throughput
+from engine.facts.methodology import methodology_markdown
 from engine.planning.capacity import CapacityPlan
 from engine.planning.common import reference_rows
 from engine.planning.cost import CostLevers, CostPlan
@@ -58,7 +57,8 @@ def fact_reference() -> list[dict[str, Any]]:
 
 
 def reference_markdown() -> str:
-    """The fact reference as a Markdown document (committed as docs/facts.md)."""
+    """The fact reference and the methodology as a Markdown document (committed as docs/facts.md;
+    the app's methodology page renders the same chapters, `engine.facts.methodology`)."""
     lines = [
         "# Fact reference",
         "",
@@ -85,23 +85,5 @@ def reference_markdown() -> str:
             lines += ["", f"## {titles[top]}", "", "| Path | Type | Unit | Description |", "|---|---|---|---|"]
         description = row["description"].replace("|", "\\|")
         lines.append(f"| `{row['path']}` | {row['type']} | {row['unit'] or ''} | {description} |")
-    lines += ["", "## How per-replica throughput is estimated", "",
-              "Until a benchmark has measured `benchmark.max_qps_at_p99`, `capacity.per_replica_qps` is an "
-              "**estimate** (`capacity.per_replica_qps_source == 'estimated'`):", ""]
-    lines += [line[4:] if line.startswith("    ") else line for line in (throughput.__doc__ or "").splitlines()]
-    lines += ["", "## Caches, tiers and quantization", "",
-              "Requests that hit the result cache (and, for embedding workloads, the embedding cache) never "
-              "reach the model; of the rest, `architecture.cheap_tier_share_pct` go to the cheaper tier. So "
-              "`capacity.model_peak_qps` = peak QPS x (1 - result hit) x (1 - embedding hit, embed only) x "
-              "(1 - tier share). The prompt (prefix) cache shortens prefill: the estimate uses input tokens x "
-              "(1 - prompt hit). Quantization changes the serving precision, hence bytes per parameter and "
-              "the peak FLOP/s used by the estimate. `cost.levers.*` re-run the plan with each lever off and "
-              "report what it saves on the chosen plan.",
-              "", "## How capacity is sized", "", _dedent(capacity_module.plan_capacity.__doc__ or ""),
-              "", "## How cost is modelled", "", _dedent(cost_module.__doc__ or "")]
+    lines += methodology_markdown()
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _dedent(text: str) -> str:
-    first, _, rest = text.partition("\n")
-    return (first.strip() + "\n" + textwrap.dedent(rest)).strip()

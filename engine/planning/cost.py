@@ -87,6 +87,13 @@ class CostPlan:
     negotiated_plans: list[str] = fact(None, "Plans whose price per accelerator-hour the design entered "
                                              "(negotiated), overriding the catalog.")
     autoscaled: bool = fact(None, "True when an autoscaling signal lets the fleet shrink off-peak.")
+    replicas_full_size: int | None = fact("replicas", "Replicas billed at full size (the planned peak fleet; a "
+                                                      "batch job's fleet).")
+    replicas_off_peak: int | None = fact("replicas", "Replicas billed off-peak (between runs for a batch job); a "
+                                                     "fixed fleet stays at full size.")
+    full_size_hours_per_day: float | None = fact("h/day", "Hours a day the fleet runs at full size: 24 for a fixed "
+                                                          "fleet, the peak hours (a batch job: its run hours) when "
+                                                          "autoscaled.")
     gpu_hours_per_month: float | None = fact("GPU-h/month", "GPU-hours used per month (see billing model).")
     gpu_hours_always_on: float | None = fact("GPU-h/month", "GPU-hours of the peak fleet running all month.")
     pricing_model: str = fact(None, "The plan the design chose.")
@@ -152,12 +159,14 @@ def plan_cost(
     spot_factor = max(finite(spot_hours_factor) or 1.0, 1.0)
     notes: list[Note] = []
 
-    always_on = used = baseline_share = None
+    always_on = used = baseline_share = off_peak = full_hours = None
     if isinstance(replicas, int):
         always_on = replicas * g * HOURS_PER_MONTH
         used = always_on
+        off_peak, full_hours = replicas, 24.0
         if autoscaled and isinstance(replicas_average, int):
             average = min(replicas_average, replicas)
+            off_peak, full_hours = average, peak_hours
             used = g * DAYS_PER_MONTH * (average * (24.0 - peak_hours) + replicas * peak_hours)
             baseline_share = (average * g * HOURS_PER_MONTH / used * 100.0) if used else None
         elif used:
@@ -251,6 +260,9 @@ def plan_cost(
         hourly_usd=hourly,
         negotiated_plans=[p for p in BASE_PLANS if p in negotiated],
         autoscaled=bool(autoscaled),
+        replicas_full_size=replicas if isinstance(replicas, int) else None,
+        replicas_off_peak=off_peak,
+        full_size_hours_per_day=full_hours,
         gpu_hours_per_month=used,
         gpu_hours_always_on=always_on,
         pricing_model=selected_plan,

@@ -3,7 +3,7 @@
 A design is one of three shapes (`requirements.workload_timing`):
 
 * online (and near real time): requests arrive at an average and a peak rate, as entered or derived
-  from users (`traffic.py`); the fleet is sized for the peak within the P99 budget.
+  from users (the traffic section); the fleet is sized for the peak within the P99 budget.
 * batch: a job scores `records per run` records `runs per day` times and must finish within the
   `processing window`; results are due by the `deadline` (hours after the run starts; blank: the
   window). Traffic follows from the shape: the average rate is records x runs / 86,400 s and the
