@@ -19,7 +19,7 @@ from .evaluation import (
     compile_checklist,
     evaluate,
 )
-from .expressions import ExpressionError, compile_expression
+from .expressions import ExpressionError, cel_literal, compile_expression
 from .jsonformat import DEFAULT_CHECKLIST_PATH, default_checklist, dump_checklist, load_checklist
 from .lens import LensError, checklist_to_lens, lens_to_checklist
 from .model import (
@@ -44,7 +44,7 @@ from .validate import validate_checklist
 
 __all__ = [
     "OUTCOMES", "CompiledChecklist", "Evaluation", "Finding", "TraceStep", "compile_checklist",
-    "evaluate", "ExpressionError", "compile_expression", "DEFAULT_LEVELS", "MODES", "RISKS",
+    "evaluate", "ExpressionError", "cel_literal", "compile_expression", "DEFAULT_LEVELS", "MODES", "RISKS",
     "SEVERITIES", "SEVERITY_MULTIPLIERS", "STRATEGIES", "Checklist", "ChecklistError", "Choice",
     "Item", "Level", "Problem", "Resource", "RiskRule", "Section", "LevelProgress", "Score",
     "ScoreLine", "SectionScore", "validate_checklist", "DEFAULT_CHECKLIST_PATH",

@@ -21,7 +21,7 @@ from typing import Any
 from engine import vocabulary
 
 from .conditions import Node, evaluate_condition, parse_condition
-from .expressions import CompiledExpression, compile_expression, make_context, run
+from .expressions import CompiledExpression, cel_literal, compile_expression, make_context, run
 from .model import Checklist, ChecklistError, Item, RiskRule
 from .scoring import Score, score_findings, verdict_for
 from .validate import validate_checklist
@@ -85,6 +85,11 @@ class TraceStep:
     missing: tuple[str, ...]
     result: str
     message: str = ""
+
+    @property
+    def readings(self) -> list[tuple[str, str]]:
+        """(fact path, value as a CEL literal) for each fact the step read, as a trace shows them."""
+        return [(path, cel_literal(value)) for path, value in self.facts.items()]
 
 
 @dataclass(frozen=True, slots=True)

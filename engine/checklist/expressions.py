@@ -223,6 +223,24 @@ def cel_ready(value: Any) -> Any:
     return str(value)
 
 
+def cel_literal(value: Any) -> str:
+    """A fact value as CEL writes it (`true`, `null`, `'text'`, `[1, 2]`), for traces people read
+    next to CEL rules: Python's `True`, `None` or `['a']` would be a different language."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(cel_literal(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{cel_literal(str(k))}: {cel_literal(v)}" for k, v in value.items()) + "}"
+    return cel_literal(str(value))
+
+
 def make_context(tree: dict) -> Any:
     """One CEL activation for a facts tree, reused by every expression of an evaluation."""
     return cel.Context(variables=cel_ready(tree))

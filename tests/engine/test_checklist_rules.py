@@ -150,6 +150,18 @@ def test_a_passing_rule_carries_its_trace():
     assert step.result == "true"
 
 
+@pytest.mark.parametrize("value, shown", [
+    (True, "true"), (False, "false"), (None, "null"), (3, "3"), (2.5, "2.5"), ("it's", "'it\\'s'"),
+    (["a", None], "['a', null]"), ({"k": False}, "{'k': false}"),
+])
+def test_a_trace_shows_the_values_it_read_as_cel_writes_them(value, shown):
+    from engine.checklist import TraceStep, cel_literal
+
+    assert cel_literal(value) == shown
+    step = TraceStep("passes_when", "x.y == true", {"x.y": value}, (), "false")
+    assert step.readings == [("x.y", shown)]
+
+
 def test_a_failing_rule_has_the_items_severity_as_risk_and_its_plan():
     finding = one(auto("p99_tight", "requirements.latency_p99_ms <= 100", severity="high"))
     assert (finding.outcome, finding.risk, finding.credit) == ("fail", "high", 0.0)

@@ -94,6 +94,15 @@ def test_member_reads_scores_findings_and_plans(client_for, member, published, f
     assert f"v{published.number}" in html and not DesignReview.objects.exists()
 
 
+def test_a_trace_shows_values_as_cel_writes_them(client_for, member, published, filled_design):
+    client = client_for(member)
+    detail = client.get(f"/checklists/design/{filled_design.pk}/findings/rel_breaker/").content.decode()
+    assert "<code>architecture.circuit_breaker = true</code>" in detail
+    detail = client.get(f"/checklists/design/{filled_design.pk}/findings/req_p99_budget/").content.decode()
+    assert "<code>requirements.workload_timing = &#x27;online&#x27;</code>" in detail
+    assert "= True" not in detail and "= None" not in detail
+
+
 def test_the_design_page_renders_the_panel_without_javascript(client_for, member, published, filled_design):
     response = client_for(member).get(f"/designs/{filled_design.pk}/")
     assert response.status_code == 200
