@@ -442,7 +442,7 @@ def _changes(previous, previous_snapshot, snapshot, diff, diff_note) -> dict[str
             continue
         delta = ""
         if isinstance(old, (int, float)) and isinstance(new, (int, float)) and not isinstance(old, bool):
-            delta = "" if old == new else f"{new - old:+,.4g}"
+            delta = "" if old == new else _signed(new - old)
         headline.append({"label": label, "old": _fmt(pattern, old), "new": _fmt(pattern, new), "delta": delta,
                          "changed": old != new})
     return {"previous": previous, "headline": headline, "detail": _diff_blocks(diff), "note": diff_note}
@@ -451,12 +451,14 @@ def _changes(previous, previous_snapshot, snapshot, diff, diff_note) -> dict[str
 def _plain(value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, bool):  # as the rules write it
+        return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return ", ".join(_plain(v) for v in value)
     if isinstance(value, Mapping):
         return "; ".join(f"{k}: {_plain(v)}" for k, v in value.items())
     if isinstance(value, float):
-        return f"{value:,.4g}"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
     return str(value)
 
 

@@ -144,3 +144,22 @@ def test_the_html_report_is_the_report(client_for, member, filled_design, milest
     assert "Milestone 1: Before the board" in html and "Make the PDF" in html
     draft = client_for(member).get(reverse("reports:draft", args=[filled_design.pk])).content.decode()
     assert "Working draft, not a milestone" in draft
+
+
+def test_a_decision_with_an_override_is_shown_with_the_signature_block(owner, milestone):
+    from reviewapp.reports.context import report_context
+    from reviewapp.reports.render import report_html
+
+    snapshot = {**milestone.snapshot, "review": {
+        "decision": "approved", "label": "Approved", "comment": "Good <enough>", "decided_by": "rafael",
+        "decided_at": "2026-11-29T10:00:00+00:00", "signed": {"medium_risks": [{"title": "Circuit breaker"}],
+                                                              "unanswered": []},
+        "override": {"reason": "Launch is internal only", "findings": [
+            {"item_key": "req_p99_budget", "title": "P99 within five seconds", "severity": "high", "outcome": "fail"}]},
+        "request": {"requested_by": "mei", "requested_at": "2026-11-28T09:00:00+00:00", "message": "Please"},
+    }}  # fmt: skip
+    html = report_html(report_context(snapshot), output="pdf")
+    assert "Approved</strong>" in html and "rafael" in html and "Good &lt;enough&gt;" in html
+    assert "Approved over open risks (override)" in html and "Launch is internal only" in html
+    assert "P99 within five seconds" in html and "requested by mei" in html and "Circuit breaker" in html
+    assert html.count('class="signature"') == 2 and "2026-11-29 10:00 UTC" in html
