@@ -435,7 +435,7 @@ def _dedupe(notes: list[Note]) -> list[dict[str, str]]:
 
 
 
-_ENTERED_DERIVED = {"cost.gpu_type", "cost.gpu_label", "cost.price_as_of", "cost.negotiated_plans", "cost.budget_usd",
+_ENTERED_DERIVED = {"cost.gpu_type", "cost.gpu_label", "cost.gpu_kind", "cost.price_as_of", "cost.negotiated_plans", "cost.budget_usd",
                     "capacity.max_replicas", "data_volume.new_data_gb_per_day", "data_volume.retention_days",
                     "batch.records_per_run", "batch.runs_per_day", "batch.processing_window_h", "batch.deadline_h",
                     "batch.spot.interruption_rate_pct", "batch.spot.restart_minutes",

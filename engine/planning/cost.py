@@ -81,6 +81,7 @@ class BuildVsBuy:
 class CostPlan:
     gpu_type: str | None = fact(None, "Accelerator priced (catalog key).")
     gpu_label: str | None = fact(None, "Accelerator priced, by name (the catalog's label).")
+    gpu_kind: str | None = fact(None, "'gpu' or 'cpu': the catalog's kind of the accelerator priced.")
     price_as_of: str | None = fact(None, "Date of the chosen accelerator's catalog prices.")
     hourly_usd: HourlyPrices = fact("USD/GPU-hour", "Price per accelerator-hour in force (negotiated, else the "
                                                     "catalog's),")
@@ -256,6 +257,7 @@ def plan_cost(
     return CostPlan(
         gpu_type=gpu_type if gpu else None,
         gpu_label=str(gpu.get("label") or gpu_type) if gpu else None,
+        gpu_kind=str(gpu.get("kind") or "gpu") if gpu else None,
         price_as_of=str(gpu.get("as_of") or price_as_of or "") or None if gpu else None,
         hourly_usd=hourly,
         negotiated_plans=[p for p in BASE_PLANS if p in negotiated],

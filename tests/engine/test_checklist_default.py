@@ -38,9 +38,10 @@ def assess(compiled, design, measurements=None):
     return evaluate(compiled, facts_module.build_facts(design, measurements=measurements).tree)
 
 
-def test_it_covers_the_eight_topics_with_at_least_60_items_half_automatic(checklist):
+def test_it_covers_the_eight_topics_and_their_fit_with_at_least_60_items_half_automatic(checklist):
+    # Issue 12 added the ninth section: cross-checks between requirements and architecture.
     assert [s.key for s in checklist.ordered_sections()] == [
-        "requirements", "data", "serving", "scaling", "reliability", "cost", "operations", "review"]
+        "requirements", "data", "serving", "scaling", "reliability", "cost", "operations", "review", "fit"]
     items = [item for _, item in checklist.iter_items()]
     assert len(items) >= 60
     assert sum(item.mode == "automatic" for item in items) * 2 >= len(items)
@@ -122,7 +123,7 @@ def test_measured_p99_applies_once_a_benchmark_exists(compiled, p99_ms, outcome)
 
 def test_it_exports_as_a_lens_within_aws_limits_and_back(checklist):
     lens = checklist_to_lens(checklist)
-    assert len(lens["pillars"]) == 8
+    assert len(lens["pillars"]) == 9  # the eight lessons and the fit section (AWS allows 10)
     assert all(len(p["questions"]) <= 20 for p in lens["pillars"])
     assert checklist_to_lens(lens_to_checklist(lens)) == lens
 
