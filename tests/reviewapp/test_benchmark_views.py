@@ -110,7 +110,7 @@ def test_a_member_runs_the_derived_spec(client_for, member, tiny_design, django_
     assert (run.status, run.source, run.requested_by, run.shape_key) == (Status.QUEUED, "run", member, TINY_SHAPE)
     assert run.design_revision == tiny_design.revision
     assert run.spec["model"] == {"params": 200000, "family": "mlp", "dtype": "fp32", "seq_len": 16}
-    assert (run.spec["queries"], run.spec["latency_p99_budget_ms"], run.spec["target_qps"]) == (2010, 5.0, 2000.0)
+    assert (run.spec["queries"], run.spec["latency_p99_budget_ms"], run.spec["target_qps"]) == (2010, 15.0, 2000.0)
 
 
 def test_the_quick_preset_keeps_the_model_and_shortens_the_run(client_for, member, tiny_design):
@@ -181,7 +181,7 @@ def upload(client, design, document):
 def test_the_upload_page_gives_the_command_that_runs_the_designs_spec(client_for, member, tiny_design):
     page = client_for(member).get(url("upload", tiny_design)).content.decode()
     assert ("python -m engine.bench capacity --workload mlp --params 200000 --dtype fp32 --seq-len 16 "
-            "--max-batch-size 8 --max-queue-delay-ms 1 --p99-budget-ms 5 --rate 2000 --queries 2010 --seed 0 "
+            "--max-batch-size 8 --max-queue-delay-ms 1 --p99-budget-ms 15 --rate 2000 --queries 2010 --seed 0 "
             "--device auto --out result.json") in page
 
 

