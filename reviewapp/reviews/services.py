@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from reviewapp.accounts.models import Membership, Role
+from reviewapp.checklists.services import review_for_design
 from reviewapp.designs.models import Design
 from reviewapp.designs.selectors import design_assessment
 from reviewapp.designs.snapshot import content_hash, design_snapshot
@@ -160,6 +161,8 @@ def review_request(*, design: Design, user, revision: int, message: str = "", re
         raise Invalid(f"{', '.join(wrong)} cannot be asked: name reviewers or owners of {design.team} other than yourself.")
     status_before = design.status
     status_change(design=design, user=user, action=Action.REQUEST, revision=revision)
+    # A review is of one checklist version: pin it now if nothing has (a later version changes nothing).
+    review_for_design(design=design, user=user)
     milestone = milestone_create(design=design, user=user, name=f"Review requested by {user.get_username()}",
                                  kind=Milestone.Kind.REQUEST)
     request = ReviewRequest.objects.create(

@@ -390,3 +390,13 @@ def test_a_failing_mail_server_does_not_undo_the_decision(in_review, member, rev
         services.review_decide(design=in_review, user=reviewer, outcome="changes_requested", comment="p99",
                                revision=in_review.revision)
     assert Decision.objects.filter(design=in_review).count() == 1
+
+
+def test_a_request_pins_the_checklist_version_so_a_newer_one_changes_nothing(published, design, member):
+    from reviewapp.checklists.models import DesignReview
+
+    assert not DesignReview.objects.filter(design=design).exists()  # made outside the service: not pinned
+    services.review_request(design=design, user=member, revision=design.revision)
+    assert DesignReview.objects.get(design=design).version == published
+    checklists.version_publish(version=checklists.version_new_draft(version=published))
+    assert DesignReview.objects.get(design=design).version == published
