@@ -142,7 +142,7 @@ def benchmark_pin(request: HttpRequest, pk: int, run_pk: int) -> HttpResponse:
 def benchmark_upload(request: HttpRequest, pk: int) -> HttpResponse:
     design = get_design_for_user(request, pk, role=Role.MEMBER)
     derived = _derived(design)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     path_errors: list[tuple[str, str]] = []
     status = 200
     if request.method == "POST":
@@ -169,7 +169,7 @@ def benchmark_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def benchmark_known(request: HttpRequest, pk: int) -> HttpResponse:
     design = get_design_for_user(request, pk, role=Role.MEMBER)
-    form = KnownThroughputForm(request.POST or None)
+    form = KnownThroughputForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         status = 400

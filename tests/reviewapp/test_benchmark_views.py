@@ -371,3 +371,11 @@ def test_an_empty_post_to_new_is_a_400_not_a_server_error(client_for, member, ti
     response = client_for(member).post(f"/designs/{tiny_design.pk}/benchmarks/new/", {})
     assert response.status_code == 400
     assert not BenchmarkRun.objects.exists()
+
+
+@pytest.mark.parametrize(("name", "field"), [("upload", "result"), ("known", "per_replica_qps")])
+def test_an_empty_post_names_the_missing_fields(client_for, member, tiny_design, name, field):
+    response = client_for(member).post(url(name, tiny_design), {})
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert not BenchmarkRun.objects.exists()
