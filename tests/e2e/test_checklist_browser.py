@@ -86,8 +86,10 @@ def test_a_rule_trace_loads_on_demand_with_the_values_being_typed(live_server, p
     expect(trace).to_contain_text("requirements.latency_p99_ms = 8000")
     expect(page.locator("#findings-panel #finding-req_p99_budget")).to_contain_text("Set a p99 budget of at most five seconds.")
 
-    # Type a passing p99: the preview redraws the panel, the finding stays open and its trace reads
-    # the typed (unsaved) value.
+    # Type passing targets (p50 <= p95 <= p99, or the invalid p99 would count as blank): the preview
+    # redraws the panel, the finding stays open and its trace reads the typed (unsaved) value.
+    page.locator("#f-requirements-latency-p50-ms").fill("1000")
+    page.locator("#f-requirements-latency-p95-ms").fill("2000")
     page.locator("#f-requirements-latency-p99-ms").fill("3000")
     expect(finding).to_have_attribute("data-outcome", "pass")
     expect(trace).to_contain_text("requirements.latency_p99_ms = 3000")
