@@ -56,7 +56,8 @@ def read_json(
                             line=exc.lineno, column=exc.colno, syntax=exc.msg) from None
     except RecursionError:  # not reached after check_depth; kept so no path can end in a 500
         raise JsonTextError(f"nested more than {max_depth} levels deep") from None
-    if (path := nul_path(document)) is not None:
+    # JSON text can hold NUL only as the escape \u0000 (a raw control character is malformed).
+    if "\\u0000" in text and (path := nul_path(document)) is not None:
         raise JsonTextError("contains a NUL character (\\u0000), which cannot be stored", path=path)
     return document
 

