@@ -140,8 +140,8 @@ def plan_cost(
 ) -> CostPlan:
     """Monthly cost of the fleet under every plan, per the billing model in the module docstring.
 
-    `gpu` is one catalog entry; its own `as_of` (when the catalog dates each accelerator) wins over
-    `price_as_of`. `negotiated_usd_per_hour` maps plans to this design's own prices.
+    `gpu` is one catalog entry; its own `as_of` key (when the catalog dates each accelerator, None
+    for undated) wins over the catalog's `price_as_of`. `negotiated_usd_per_hour` maps plans to this design's own prices.
     `spot_hours_factor` (>= 1) multiplies the hours spot pays for (a batch job's rework after
     interruptions). `api_monthly_usd` is the managed API's cost for the same traffic (see
     `api_monthly_cost`). Unknown inputs leave the dependent numbers as None.
@@ -258,7 +258,7 @@ def plan_cost(
         gpu_type=gpu_type if gpu else None,
         gpu_label=str(gpu.get("label") or gpu_type) if gpu else None,
         gpu_kind=str(gpu.get("kind") or "gpu") if gpu else None,
-        price_as_of=str(gpu.get("as_of") or price_as_of or "") or None if gpu else None,
+        price_as_of=_price_date(gpu, price_as_of),
         hourly_usd=hourly,
         negotiated_plans=[p for p in BASE_PLANS if p in negotiated],
         autoscaled=bool(autoscaled),
@@ -312,6 +312,15 @@ class CostLevers:
                                                                "throughput is measured).", default=None)
     quantization_speedup: float | None = fact("x", "Estimated per-replica throughput quantized / unquantized.",
                                               default=None)
+
+
+def _price_date(gpu: Mapping[str, Any] | None, catalog_as_of: str | None) -> str | None:
+    """The date of this accelerator's prices: its own `as_of` when the catalog dates entries one by
+    one (None there means undated), else the catalog's."""
+    if not gpu:
+        return None
+    value = gpu["as_of"] if "as_of" in gpu else catalog_as_of
+    return str(value) if value else None
 
 
 def _plan_label(plan: str) -> str:

@@ -12,7 +12,9 @@ Shape (all prices in USD per accelerator-hour, figures per single accelerator):
                             "price_usd_per_hour": {"on_demand": float, "spot": float,
                                                    "reserved_1y": float, "reserved_3y": float}}}}
 
-`bf16_tflops` is the dense 16-bit (bf16, or fp16 where bf16 is missing) tensor throughput.
+`bf16_tflops` is the dense 16-bit (bf16, or fp16 where bf16 is missing) tensor throughput. An
+entry may carry its own `"as_of"` (a date, or null when undated) when its prices were read on
+another day than the catalog's `as_of`; the cost plan shows the chosen accelerator's date.
 """
 
 from __future__ import annotations

@@ -48,12 +48,19 @@ def _catalog_from_rows(rows: tuple[tuple, ...]) -> dict[str, Any]:
     rows = [GpuPrice(**dict(zip(CATALOG_COLUMNS, values))) for values in rows]
     dates = [row.as_of for row in rows if row.as_of]
     sources = list(dict.fromkeys(row.source for row in rows if row.source))
+    newest = max(dates) if dates else None
+    gpus = {row.key: gpu_entry(row) for row in rows}
+    for row in rows:
+        if row.as_of != newest:
+            # Prices read on another day (or never dated) say so: the catalog's newest date is not
+            # this accelerator's (engine.planning.cost takes an entry's own as_of first).
+            gpus[row.key]["as_of"] = row.as_of.isoformat() if row.as_of else None
     catalog = {
         "source": " / ".join(sources) or "Edited by staff in the admin.",
-        "as_of": max(dates).isoformat() if dates else None,
+        "as_of": newest.isoformat() if newest else None,
         "currency": "USD",
         "price_unit": "USD per accelerator-hour",
-        "gpus": {row.key: gpu_entry(row) for row in rows},
+        "gpus": gpus,
     }
     if catalog_errors(catalog):
         # The admin validates every row, so this only happens if someone wrote the table by hand;

@@ -346,8 +346,10 @@ class FieldView:
 
     def html(self) -> str:
         spec = self.spec
+        # One redraw at a time for the whole form (a newer choice aborts the older redraw): two
+        # quick choices, say workload timing then model task, must not land out of order.
         redraw = (f' hx-post="{_e(self.redraw_url)}" hx-trigger="change" hx-target="#design-form" hx-swap="outerHTML" '
-                  'hx-sync="this:replace"') if self.controls and self.redraw_url else ""
+                  'hx-sync="#design-forms:replace"') if self.controls and self.redraw_url else ""
         if spec.kind in ("multichoice", "ordered"):
             ordered = ' <small class="muted">(in order)</small>' if spec.kind == "ordered" else ""
             control = f"<fieldset><legend>{_e(spec.label)}{ordered}</legend>{self.bound}</fieldset>"
@@ -369,6 +371,11 @@ class SectionView:
     @property
     def error_count(self) -> int:
         return sum(1 for f in self.fields if f.shown and f.bound.errors)
+
+    @property
+    def shown(self) -> bool:
+        """False when every field is hidden (the batch job section of an online design)."""
+        return any(f.shown for f in self.fields)
 
 
 @dataclass(frozen=True, slots=True)

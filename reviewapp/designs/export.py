@@ -20,7 +20,7 @@ from reviewapp.designs.models import Design
 CHAPTERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Workload", ("workload",), "What the system does, how it is called and by whom."),
     ("Latency budgets", ("latency",), "End-to-end percentile targets and how the P99 budget is shared out."),
-    ("Throughput", ("traffic",), "Request rates, payloads and tokens."),
+    ("Throughput", ("batch", "stream", "traffic"), "The batch job or stream, request rates, payloads and tokens."),
     ("Data volumes", ("data_volume",), "Training data, new data, logs and retention."),
     ("Availability, RTO and RPO", ("availability",), "Uptime target, recovery objectives and regions."),
     ("Model", ("model",), "The model's shape."),
@@ -58,6 +58,8 @@ def _field_table(group: Mapping[str, Any], section_key: str, hidden: set[str]) -
         if spec.key in hidden:
             continue
         lines.append(f"| {_cell(spec.label)} | {_cell(field_value(spec, group.get(spec.name)))} |")
+    if len(lines) == 2:
+        return []  # every field hidden: the batch job section of an online design
     return lines
 
 
@@ -112,9 +114,11 @@ def requirements_markdown(design: Design, numbers: Numbers) -> str:
 
 def _cost_plan(numbers: Numbers) -> list[str]:
     facts = numbers.facts
-    lines = [f"Accelerator: {facts.get('cost.gpu_type') or '*not chosen*'}; "
+    negotiated = facts.get("cost.negotiated_plans") or []
+    lines = [f"Accelerator: {facts.get('cost.gpu_label') or '*not chosen*'}; "
              f"chosen plan: {facts.get('cost.pricing_model') or '*not chosen*'}; "
-             f"prices as of {facts.get('cost.price_as_of') or 'unknown'}.", "",
+             f"catalog prices as of {facts.get('cost.price_as_of') or 'unknown'}"
+             + (f"; negotiated prices entered for {', '.join(negotiated)}" if negotiated else "") + ".", "",
              "| Plan | $/month | $/1k requests | $/1M tokens |", "|---|---:|---:|---:|"]
     for row in numbers.cost_rows:
         label = f"**{row.label}** (chosen)" if row.chosen else row.label

@@ -30,8 +30,13 @@ def numbers_document(numbers: Numbers) -> dict[str, Any]:
     return {
         "sections": [{"title": title, "rows": [_number(n) for n in rows]} for title, rows in numbers.sections],
         "cost_rows": [{"plan": r.plan, "label": r.label, "chosen": r.chosen, "monthly": _number(r.monthly),
-                       "per_1k_requests": _number(r.per_1k_requests), "per_1m_tokens": _number(r.per_1m_tokens)}
+                       "per_1k_requests": _number(r.per_1k_requests), "per_1m_tokens": _number(r.per_1m_tokens),
+                       "hourly": _number(r.hourly) if r.hourly else None, "negotiated": r.negotiated,
+                       "per_run": _number(r.per_run) if r.per_run else None}
                       for r in numbers.cost_rows],
+        "shape": numbers.shape,
+        "not_computed": [{"path": n.path, "label": n.label, "reason": n.reason, "invalid": n.invalid}
+                         for n in numbers.not_computed],
         "budget": _number(numbers.budget),
         "budget_gap_pct": _number(numbers.budget_gap_pct),
         "build_vs_buy": [_number(n) for n in numbers.build_vs_buy],

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -10,9 +10,10 @@ from reviewapp.accounts.models import Role
 from reviewapp.designs import services
 from reviewapp.designs.access import get_design_for_user
 from reviewapp.checklists.panel import panel_context
-from reviewapp.designs.assessment import fact_reference_rows
+from reviewapp.designs.assessment import fact_reference_rows, methodology_chapters
 from reviewapp.designs.catalog import gpu_catalog
-from reviewapp.designs.document import SCHEMA_DIGEST, DesignInputsForm, field_errors_oob, layout
+from reviewapp.designs.document import SCHEMA_DIGEST, DesignInputsForm, field_errors_oob, layout, posted_inputs
+from reviewapp.designs.explain import explain_number, related_paths
 from reviewapp.designs.export import requirements_filename, requirements_markdown
 from reviewapp.designs.forms import DesignCreateForm, DesignEditForm
 from reviewapp.designs.models import Design
@@ -73,6 +74,7 @@ def _render_detail(request: HttpRequest, design: Design, form: DesignInputsForm,
                                                     assessment.catalog_key, SCHEMA_DIGEST),
         "numbers_cache_key": assessment.key,
         "numbers": assessment.numbers,
+        "explain_base": explain_base(design),
         "in_force": assessment.in_force,
         "checklist_panel": panel_context(request, assessment, membership),
     }
@@ -123,6 +125,7 @@ def design_preview_inputs(request: HttpRequest, pk: int) -> HttpResponse:
                              "saving these values will be refused. Reload to see their changes.")
     assessment = design_assessment(design, document=form.raw_inputs(), catalog=catalog)
     context = {**_inputs_context(design, form), "numbers": assessment.numbers, "in_force": assessment.in_force, "oob": True,
+               "explain_base": explain_base(design),
                "field_errors_oob": field_errors_oob(form),
                "checklist_panel": panel_context(request, assessment, membership)}
     return render(request, "designs/_preview.html", context)
@@ -150,6 +153,33 @@ def design_requirements_markdown(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def fact_reference(request: HttpRequest) -> HttpResponse:
     return render(request, "designs/facts.html", {"rows": fact_reference_rows()})
+
+
+@require_http_methods(["GET"])
+def methodology(request: HttpRequest) -> HttpResponse:
+    """How these numbers are computed: the chapters docs/facts.md ends with, from the same source."""
+    return render(request, "designs/methodology.html", {"chapters": methodology_chapters()})
+
+
+def explain_base(design: Design) -> str:
+    """The design's `designs:number` URL up to the number's path (the panel's rows add it)."""
+    return reverse("designs:number", args=[design.pk, "PATH"]).removesuffix("PATH/")
+
+
+@require_http_methods(["GET", "POST"])
+def design_number(request: HttpRequest, pk: int, path: str) -> HttpResponse:
+    """One number explained: the panel loads it on demand (POST with the unsaved form values, so it
+    reads what the panel shows); GET is its own page, for links and no JavaScript. Saves nothing."""
+    design = get_design_for_user(request, pk)
+    catalog = gpu_catalog()
+    document = posted_inputs(request.POST, design=design, catalog=catalog)
+    facts = design_assessment(design, document=document, catalog=catalog).facts
+    if path not in facts.meta:
+        raise Http404("No such number.")
+    context = {"design": design, "explanations": [explain_number(facts, p) for p in related_paths(facts, path)],
+               "unsaved": document is not None}
+    template = "designs/_number_explain.html" if request.htmx else "designs/number.html"
+    return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])

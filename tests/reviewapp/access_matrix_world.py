@@ -67,7 +67,7 @@ def build_world() -> World:
     design = Design.objects.create(team=team, name="Ranking service", inputs=example_design(),
                                    created_by=users["owner"], updated_by=users["owner"])
     run = make_run(design)
-    args = {"pk": design.pk, "run_pk": run.pk, "item_key": "req_reviewed"}
+    args = {"pk": design.pk, "run_pk": run.pk, "item_key": "req_reviewed", "path": "capacity.replicas"}
     try:
         from reviewapp.reviews import services as reviews
 

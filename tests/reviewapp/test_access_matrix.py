@@ -35,6 +35,8 @@ ROWS: dict[str, tuple[str, str]] = {
     "designs:list": (SIGNED_IN, NOT_ALLOWED),
     "designs:create": (OWN_TEAM, OWN_TEAM),  # an empty form is shown again (200)
     "designs:facts": (SIGNED_IN, NOT_ALLOWED),
+    "designs:methodology": (SIGNED_IN, NOT_ALLOWED),
+    "designs:number": (TEAM_READ, TEAM_READ),  # one number explained; POST carries the unsaved form values
     "designs:detail": (TEAM_READ, NOT_ALLOWED),
     "designs:edit": (TEAM_READ, MEMBER_REDRAW),  # an empty form is shown again (200)
     "designs:inputs": (NOT_ALLOWED, MEMBER_FORM),

@@ -125,6 +125,7 @@ def test_filters_by_severity_and_outcome(client_for, member, published, filled_d
 def test_preview_evaluates_posted_values_and_saves_nothing(client_for, member, published, filled_design):
     data = flat(example_design())
     data["requirements.latency_p99_ms"] = "3000"
+    data["requirements.latency_p95_ms"] = "2000"  # p99 below p95 would be invalid, and left out (issue 12)
     data["architecture.circuit_breaker"] = ""
     data["requirements.peak_qps"] = "not a number"  # invalid fields are ignored in a preview
     response = client_for(member).post(urls(filled_design)["panel"], data, **HX)
@@ -247,6 +248,9 @@ def test_open_findings_are_listed_before_passes(client_for, member, published, f
     # In checklist order the passing p99 item comes first; the failing fallback item is listed first.
     data = flat(example_design())
     data["requirements.latency_p99_ms"] = "1000"
+    data["requirements.latency_p95_ms"] = "900"  # keep the percentiles in order: an invalid p99 counts as blank
+    data["requirements.latency_p50_ms"] = "500"
+    data["requirements.time_to_first_token_ms"] = "600"
     data["architecture.fallback_chain"] = []
     html = client_for(member).post(urls(filled_design)["panel"], data, **HX).content.decode()
     assert (outcome(html, "req_p99_budget"), outcome(html, "rel_fallback")) == ("pass", "fail")
