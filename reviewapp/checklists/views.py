@@ -20,7 +20,7 @@ from reviewapp.checklists.panel import finding_context, panel_context
 from reviewapp.designs.access import get_design_for_user
 from reviewapp.designs.catalog import gpu_catalog
 from reviewapp.designs.document import posted_inputs
-from reviewapp.designs.selectors import design_assessment
+from reviewapp.designs.selectors import design_assessment, design_review
 
 
 def _assess(request: HttpRequest, design):
@@ -72,15 +72,21 @@ def _done(request: HttpRequest, design, message: str = "", *, error: bool = Fals
     return redirect("checklists:review", pk=design.pk)
 
 
-def _item_or_404(review, item_key: str):
-    for compiled_item in compiled_version(review.version).items:
+def _item_or_404(design, item_key: str):
+    """The item as the design is scored now (its pinned version, or the one it would be pinned
+    to), read without pinning: a refused answer must write nothing."""
+    review = design_review(design)
+    version = review.version if review else services.newest_published(services.default_checklist())
+    if version is None:
+        raise Http404("No checklist is published yet.")
+    for compiled_item in compiled_version(version).items:
         if compiled_item.item.key == item_key:
             return compiled_item.item
     raise Http404("No such item in this checklist version.")
 
 
 def _review_or_404(request: HttpRequest, design):
-    """The design's review, pinned now if it was not yet (a write: only POST views call this)."""
+    """The design's review, pinned now if it was not yet (a write: only valid POSTs call this)."""
     review = services.review_for_design(design=design, user=request.user)
     if review is None:
         raise Http404("No checklist is published yet.")
@@ -88,12 +94,12 @@ def _review_or_404(request: HttpRequest, design):
 @require_POST
 def answer(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
     design = get_design_for_user(request, pk, role=Role.MEMBER)
-    review = _review_or_404(request, design)
-    item = _item_or_404(review, item_key)
+    item = _item_or_404(design, item_key)
     form = AnswerForm(request.POST, item=item)
     if not form.is_valid():
         errors = "; ".join(f"{e}" for errs in form.errors.values() for e in errs)
         return _done(request, design, f"{item.title}: {errors}", error=True)
+    review = _review_or_404(request, design)
     data = form.cleaned_data
     if data["status"] == AnswerForm.CLEAR:
         services.answer_clear(review=review, item_key=item_key, user=request.user)
@@ -109,15 +115,15 @@ def answer(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
 @require_POST
 def accept(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
     design = get_design_for_user(request, pk, role=Role.REVIEWER)
-    review = _review_or_404(request, design)
-    item = _item_or_404(review, item_key)
+    item = _item_or_404(design, item_key)
     if request.POST.get("revoke"):
-        services.risk_revoke(review=review, item_key=item_key, user=request.user)
+        services.risk_revoke(review=_review_or_404(request, design), item_key=item_key, user=request.user)
         return _done(request, design, f"Revoked the accepted risk of “{item.title}”.")
     form = AcceptanceForm(request.POST)
     if not form.is_valid():
         errors = "; ".join(f"{e}" for errs in form.errors.values() for e in errs)
         return _done(request, design, f"{item.title}: {errors}", error=True)
+    review = _review_or_404(request, design)
     services.risk_accept(review=review, item_key=item_key, user=request.user, **form.cleaned_data)
     return _done(request, design, f"Accepted the risk of “{item.title}”.")
 

@@ -255,3 +255,13 @@ def test_open_findings_are_listed_before_passes(client_for, member, published, f
     html = client_for(member).post(urls(filled_design)["panel"], data, **HX).content.decode()
     assert (outcome(html, "req_p99_budget"), outcome(html, "rel_fallback")) == ("pass", "fail")
     assert html.index('id="finding-rel_fallback"') < html.index('id="finding-req_p99_budget"')
+
+
+@pytest.mark.parametrize(("key", "name", "data"), [
+    ("req_reviewed", "answer", {"status": "not_applicable"}),  # needs a reason
+    ("req_p99_budget", "accept", {"rationale": ""}),
+])
+def test_a_refused_write_does_not_pin_the_design_either(client_for, reviewer, published, filled_design, key, name, data):
+    response = client_for(reviewer).post(urls(filled_design, key)[name], data)
+    assert response.status_code == 400
+    assert not DesignReview.objects.exists()
