@@ -443,6 +443,12 @@ _ENTERED_DERIVED = {"cost.gpu_type", "cost.gpu_label", "cost.gpu_kind", "cost.pr
                     "streaming.peak_events_per_second", "streaming.allowed_lag_s"}
 
 
+# Numbers computed from the inputs alone (a default applied, a choice read), not from the estimate.
+_FROM_INPUTS = {"capacity.target_utilisation_pct", "capacity.failure_domains", "capacity.n_plus_one",
+                "capacity.gpus_per_replica", "capacity.autoscaled", "cost.autoscaled", "cost.pricing_model",
+                "cost.mix.reserved_pct", "cost.mix.spot_pct", "cost.mix.on_demand_pct", "cost.mix.reserved_term"}
+
+
 @functools.cache
 def _reference() -> tuple[dict[str, Any], ...]:
     # The reference is generated from constant definitions; building it cost ~6 ms a call.
@@ -462,6 +468,8 @@ def _meta(traffic: TrafficPlan, capacity: CapacityPlan) -> dict[str, dict[str, A
             provenance = traffic.sources.get(path.split(".", 1)[1], "derived")
         elif path.startswith("capacity.estimate."):
             provenance = "estimated"
+        elif path in _FROM_INPUTS:
+            provenance = "derived"
         elif path == "capacity.per_replica_qps":
             provenance = "measured" if capacity.per_replica_qps_source == "measured" else "estimated"
         elif top in ("capacity", "cost", "batch", "streaming") and not path.startswith("cost.build_vs_buy.api"):

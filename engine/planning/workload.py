@@ -4,18 +4,18 @@ A design is one of three shapes (`requirements.workload_timing`):
 
 * online (and near real time): requests arrive at an average and a peak rate, as entered or derived
   from users (the traffic section); the fleet is sized for the peak within the P99 budget.
-* batch: a job scores `records per run` records `runs per day` times and must finish within the
-  `processing window`; results are due by the `deadline` (hours after the run starts; blank: the
+* batch: a job scores its records per run, runs per day times, and must finish within the
+  processing window; results are due by the deadline (hours after the run starts; blank: the
   window). Traffic follows from the shape: the average rate is records x runs / 86,400 s and the
   rate the fleet must sustain during a run is records / window. A batch job runs flat out (no
   utilisation headroom: nobody waits on a single record) and its per-record throughput is the
   estimate at the largest batch (there is no per-record latency budget), or the benchmark's offline
   throughput once measured.
-* streaming: events arrive at `events per second` (peak: `peak events per second`, else the
-  average) and each must be processed within the `allowed lag`, which is the stream's latency
+* streaming: events arrive at the events per second (at peak: the peak events per second, else the
+  average) and each must be processed within the allowed lag, which is the stream's latency
   budget: network, pre- and post-processing are spent from it as from a P99 target.
 
-Batch calculators, for the fleet the plan runs (capacity.replicas, capped at max replicas):
+Batch calculators, for the fleet the plan runs (`capacity.replicas`, capped at max replicas):
 
 * job duration = records / (replicas x per-replica records/s) / 3,600 s;
 * replicas for the window = ceil(records / (per-replica records/s x window x 3,600 s));

@@ -33,7 +33,9 @@ def _panel_labels() -> dict[str, str]:
                        f"cost.per_1k_requests_usd.{plan}": f"{name}: cost per 1,000 requests",
                        f"cost.per_1m_tokens_usd.{plan}": f"{name}: cost per 1M tokens",
                        f"batch.cost_per_run_usd.{plan}": f"{name}: cost per run"})
-    labels.update({"cost.monthly_usd.selected": "Chosen plan: cost per month", "cost.budget_usd": "Monthly GPU budget",
+    labels.update({"capacity.replicas_for_load": "Replicas the load needs", "capacity.target_utilisation_pct":
+                   "Target utilisation", "batch.spot.hours_factor": "Spot rework factor",
+                   "cost.monthly_usd.selected": "Chosen plan: cost per month", "cost.budget_usd": "Monthly GPU budget",
                    "cost.budget_gap_pct": "Gap to budget",
                    "cost.build_vs_buy.self_hosted_monthly_usd": "Self-hosted (chosen plan)",
                    "cost.build_vs_buy.api_monthly_usd": "Managed API",
@@ -73,7 +75,10 @@ def label_for(facts: Facts, path: str) -> str:
     if is_input(path):
         return schema.field(path).label
     shape = facts.get("requirements.workload_timing")
-    return SHAPE_LABELS.get(shape, {}).get(path) or LABELS.get(path) or path
+    label = SHAPE_LABELS.get(shape, {}).get(path) or LABELS.get(path)
+    if label:
+        return label
+    return facts.meta.get(path, {}).get("description", "") or path  # a fact the panel does not show: its definition
 
 
 def value_text(facts: Facts, path: str, value: Any = None, *, with_unit: bool = True) -> str:

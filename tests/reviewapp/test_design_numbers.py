@@ -77,7 +77,7 @@ def test_the_panel_loads_it_with_the_unsaved_values_and_saves_nothing(client_for
     assert response.status_code == 200
     fragment = response.content.decode()
     assert fragment.lstrip().startswith('<div class="number-explain"')  # replaces the row's placeholder
-    assert "= <strong>140 req/s</strong>" in fragment and "not saved yet" in fragment
+    assert "= <strong>140 req/s</strong>" in fragment and "saved or not" in fragment
     assert Design.objects.get(pk=demo.pk).inputs == example_design()
 
 
