@@ -194,7 +194,7 @@ _raw = st.one_of(st.none(), st.text(max_size=12), st.integers(-10**12, 10**12),
                  st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
                  st.lists(st.text(max_size=8), max_size=3),
                  st.sampled_from(["0", "100", "generative", "dynamic", "mixed", "h100-80gb", "cpu-16vcpu", "multi_zone",
-                                  "result,prompt", "embed", "on"]))
+                                  "result,prompt", "embed", "on", "batch", "streaming", "none", "spot"]))
 
 
 @settings(max_examples=150, deadline=None)

@@ -269,3 +269,33 @@ def test_spot_never_costs_more_than_on_demand_for_the_same_hours(gpu_key, replic
     cost = plan_cost(gpu=CATALOG["gpus"][gpu_key], replicas=replicas, replicas_average=int(replicas * share),
                      gpus_per_replica=gpus, autoscaled=autoscaled, peak_hours_per_day=hours)
     assert cost.monthly_usd.spot <= cost.monthly_usd.on_demand
+
+
+_shape_keys = st.sampled_from([
+    "requirements.records_per_run", "requirements.runs_per_day", "requirements.processing_window_h",
+    "requirements.deadline_h", "requirements.record_size_kb", "requirements.events_per_second",
+    "requirements.peak_events_per_second", "requirements.allowed_lag_s", "architecture.max_replicas",
+    "architecture.min_replicas", "architecture.autoscaling_signal", "architecture.pricing_model",
+    "architecture.checkpoint_interval_minutes", "architecture.spot_interruption_rate_pct",
+    "architecture.restart_minutes", "architecture.negotiated_prices", "architecture.negotiated_spot_usd_per_hour",
+])
+_shape_values = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10**12),
+                          st.sampled_from(["0", "1", "0.001", "none", "queue_depth", "spot", "mixed", "yes", "x"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["batch", "streaming"]), st.dictionaries(_shape_keys, _shape_values, max_size=12))
+def test_shaped_designs_never_raise(timing, changes):
+    design = {"requirements": {**BATCH_DESIGN["requirements"], "workload_timing": timing, "events_per_second": 50,
+                               "allowed_lag_s": 1},
+              "architecture": dict(BATCH_DESIGN["architecture"])}
+    for key, value in changes.items():
+        group, name = key.split(".")
+        design[group][name] = value
+    facts = build_facts(design)
+    batch = facts.tree["batch"]
+    if batch["job_duration_h"] is not None:
+        assert batch["job_duration_h"] >= 0 and batch["spot"]["expected_duration_h"] >= batch["job_duration_h"]
+    for plan in ("on_demand", "spot"):
+        value = facts.tree["cost"]["monthly_usd"][plan]
+        assert value is None or value >= 0
