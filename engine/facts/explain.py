@@ -178,7 +178,8 @@ FORMULAS: dict[str, tuple[Formula, ...]] = {
     ),
     # --- capacity
     "capacity.per_replica_qps": (
-        Formula("{benchmark.offline_throughput_per_s}", _all(MEASURED, BATCH, _set("benchmark.offline_throughput_per_s")),
+        Formula("{benchmark.offline_throughput_per_s}",
+                _all(MEASURED, BATCH, _set("benchmark.offline_throughput_per_s")),
                 note="Measured: the benchmark's offline throughput (every record available at once)."),
         Formula("{benchmark.max_qps_at_p99}", MEASURED,
                 note="Measured: the highest rate whose P99 stayed within the budget."),

@@ -235,8 +235,8 @@ def build_facts(
                                   allowed_lag_s=lag_s, per_replica_qps=capacity.per_replica_qps,
                                   replicas=capacity.replicas)
     # A batch job has no per-record latency budget, so the budget's notes do not concern it.
-    notes.extend(traffic.notes + (() if batch else latency.notes) + data_volume.notes + estimate.notes + capacity.notes + cost.notes
-                 + batch_plan.notes)
+    notes.extend(traffic.notes + (() if batch else latency.notes) + data_volume.notes + estimate.notes
+                 + capacity.notes + cost.notes + batch_plan.notes)
     notes.extend(_cross_checks(values, estimate, bench, plan_inputs))
 
     capacity_tree = to_tree(capacity)
@@ -435,7 +435,8 @@ def _dedupe(notes: list[Note]) -> list[dict[str, str]]:
 
 
 
-_ENTERED_DERIVED = {"cost.gpu_type", "cost.gpu_label", "cost.gpu_kind", "cost.price_as_of", "cost.negotiated_plans", "cost.budget_usd",
+_ENTERED_DERIVED = {"cost.gpu_type", "cost.gpu_label", "cost.gpu_kind", "cost.price_as_of", "cost.negotiated_plans",
+                    "cost.budget_usd",
                     "capacity.max_replicas", "data_volume.new_data_gb_per_day", "data_volume.retention_days",
                     "batch.records_per_run", "batch.runs_per_day", "batch.processing_window_h", "batch.deadline_h",
                     "batch.spot.interruption_rate_pct", "batch.spot.restart_minutes",

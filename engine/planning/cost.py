@@ -141,7 +141,8 @@ def plan_cost(
     """Monthly cost of the fleet under every plan, per the billing model in the module docstring.
 
     `gpu` is one catalog entry; its own `as_of` key (when the catalog dates each accelerator, None
-    for undated) wins over the catalog's `price_as_of`. `negotiated_usd_per_hour` maps plans to this design's own prices.
+    for undated) wins over the catalog's `price_as_of`. `negotiated_usd_per_hour` maps plans to this
+    design's own prices.
     `spot_hours_factor` (>= 1) multiplies the hours spot pays for (a batch job's rework after
     interruptions). `api_monthly_usd` is the managed API's cost for the same traffic (see
     `api_monthly_cost`). Unknown inputs leave the dependent numbers as None.

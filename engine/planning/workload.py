@@ -82,8 +82,9 @@ def stream_rates(*, events_per_second: float | None, peak_events_per_second: flo
     notes: list[Note] = []
     if peak is None and average is not None:
         peak = average
-        notes.append(Note("requirements.peak_events_per_second", "Peak events per second is not set; the plan "
-                                                                 "assumes a steady stream at the average rate.", "info"))
+        notes.append(Note("requirements.peak_events_per_second",
+                          "Peak events per second is not set; the plan assumes a steady stream at the average rate.",
+                          "info"))
     if average is None:
         notes.append(Note("traffic.average_qps", "Events per second are not set: the stream's rate is unknown.",
                           "info"))

@@ -321,7 +321,6 @@ def methodology_chapters() -> list[dict[str, Any]]:
 
 
 def _inline_html(text: str) -> str:
-    tags = {"code": "code", "strong": "strong"}
-    return mark_safe("".join(html.escape(part) if kind == "text" else f"<{tags[kind]}>{html.escape(part)}</{tags[kind]}>"
-                             for kind, part in inline_parts(text)))
+    return mark_safe("".join(html.escape(part) if kind == "text" else f"<{kind}>{html.escape(part)}</{kind}>"
+                             for kind, part in inline_parts(text)))  # kind: code or strong, as the tags
 
