@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 import engine.design as schema
+from reviewapp.reports.markdown import block, inline
 from reviewapp.designs.assessment import Numbers, display_unit, format_value
 from reviewapp.designs.models import Design
 
@@ -78,14 +79,14 @@ def requirements_markdown(design: Design, numbers: Numbers) -> str:
     requirements = document["requirements"]
     hidden = set(facts.validation.hidden)
     lines = [
-        f"# {design.name}: requirements",
+        f"# {inline(design.name)}: requirements",
         "",
         f"*Team:* {design.team} · *revision* {design.revision} · *status* {design.get_status_display()} · "
         f"*exported* {timezone.now():%Y-%m-%d %H:%M %Z}",
         "",
         "## 1. Overview",
         "",
-        design.description.strip() or "*No description yet.*",
+        block(design.description.strip()) if design.description.strip() else "*No description yet.*",
         "",
     ]
     use_case = requirements.get("use_case")

@@ -1,5 +1,7 @@
 """The requirements document export (seed lesson 2's template) as a Markdown download."""
 
+import re
+
 from django.urls import reverse
 
 from engine.design import example_design
@@ -51,3 +53,15 @@ def test_outsider_gets_404(client_for, outsider, design):
 
 def test_it_rejects_post(client_for, member, design):
     assert client_for(member).post(url(design)).status_code == 405
+
+
+def test_names_and_descriptions_cannot_inject_markdown(client_for, member, design):
+    Design.objects.filter(pk=design.pk).update(
+        name="Ranking\n# Approved by the board <script>alert(1)</script>",
+        description="Fine.\n\n## Decision: approved\n<img src=x onerror=alert(1)>",
+    )
+    text = client_for(member).get(url(design)).content.decode()
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert not any("Approved by the board" in h and h.startswith("# Approved") for h in headings)
+    assert "\n## Decision: approved" not in text
+    assert not re.search(r"(?<!\\)<(script|img)", text)  # raw HTML escaped, never passed through
