@@ -46,3 +46,8 @@ def test_start_a_run_watch_the_bar_advance_and_see_the_charts(live_server, celer
     expect(page.locator("#chart-latency_vs_load .scatterlayer .trace").first).to_be_attached()
     expect(page.locator("#run-numbers")).to_contain_text("Max QPS per replica")
     assert page.evaluate("window.__marker") == "same page"
+
+    # Back on the design page, the numbers say they are measured, by this run.
+    page.goto(f"{live_server.url}/designs/{tiny_design.pk}/")
+    expect(page.get_by_test_id("measured-by")).to_contain_text("measured")
+    expect(page.locator('#design-numbers td[data-path="capacity.per_replica_qps"] + td + td .prov')).to_have_text("measured")

@@ -3,6 +3,7 @@ run, the worker measures it, the page shows it; cancel, time limit, a killed wor
 delivery. Each run is the tiny design's "quick" spec: a few seconds on one CPU thread."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -45,9 +46,22 @@ def status_of(run) -> str:
     return run.status
 
 
+def provenance_and_rule(client, design) -> tuple[str, str]:
+    """The design page's per-replica throughput provenance and the benchmark rule's outcome."""
+    html = client.get(reverse("designs:detail", args=[design.pk])).content.decode()
+    prov = re.search(r'data-path="capacity.per_replica_qps">[^<]*</td><td class="unit">[^<]*</td><td>'
+                     r'<span class="prov (\w+)"', html)
+    rule = re.search(r'id="finding-scl_measured_capacity_covers_peak" data-outcome="(\w+)"', html)
+    return prov.group(1), rule.group(1)
+
+
 def test_a_run_requested_in_the_app_is_measured_by_the_worker(celery_worker_process, client_for, member,
                                                               tiny_design):
+    from reviewapp.checklists.services import default_checklist_load
+
+    default_checklist_load()
     client = client_for(member)
+    assert provenance_and_rule(client, tiny_design) == ("estimated", "not_applicable")
     run = request_run(client, tiny_design)
     assert run.status == Status.QUEUED and run.task_id
     seen = []
@@ -69,6 +83,9 @@ def test_a_run_requested_in_the_app_is_measured_by_the_worker(celery_worker_proc
     assert run.measurements["max_qps_at_p99"] == run.result["max_qps_at_p99"] >= 0
     assert run.measurements["p99_budget_ms"] == run.spec["latency_p99_budget_ms"] == 15.0
     assert measurements_in_force(tiny_design).run.pk == run.pk
+    # The design's capacity is now measured, and the checklist's benchmark rule is judged.
+    provenance, outcome = provenance_and_rule(client, tiny_design)
+    assert provenance == "measured" and outcome in ("pass", "fail")
 
     page = client.get(run.get_absolute_url()).content.decode()
     assert f'id="figure-{run.pk}-latency_vs_load"' in page and f'id="figure-{run.pk}-batch_profile"' in page
