@@ -17,15 +17,17 @@ import engine.design as schema
 from engine import vocabulary
 from engine.charts import benchmark_figures, cost_by_plan, latency_budget_breakdown
 from reviewapp.designs.export import field_value
+from reviewapp.designs.models import Design
+from reviewapp.reviews.models import Milestone
 
 SEVERITY_RANK = {key: rank for rank, key in enumerate(vocabulary.SEVERITIES)}
 OPEN_RISK_OUTCOMES = ("fail", "rule_error")
 # What needs attention first within a severity (passes and not-applicable are in the appendix).
 ATTENTION_OUTCOMES = ("fail", "rule_error", "unanswered", "accepted_risk")
 TOP_RISKS_MAX = 5
-DESIGN_STATUSES = {"draft": "Draft", "in_review": "In review", "approved": "Approved",
-                   "changes_requested": "Changes requested"}
-MILESTONE_KINDS = {"manual": "Saved by hand", "decision": "Review decision", "request": "Review requested"}
+# The models' own labels (code, not rows: a report still reads only its snapshot).
+DESIGN_STATUSES = dict(Design.Status.choices)
+MILESTONE_KINDS = dict(Milestone.Kind.choices)
 PROVENANCE = {
     "measured": "Measured by a benchmark run (hardware, software and settings in the benchmark section).",
     "entered": "Entered by the team in the design's forms.",
