@@ -20,12 +20,14 @@ install-dev: $(VENV)/.installed-dev
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
+# The embedded default runs benchmark jobs in its one worker, so it installs the `serving`
+# extra (PyTorch); the web and default-worker images install the base only (Dockerfile).
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --editable .
+	$(PY) -m pip install --quiet --editable '.[serving]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install --quiet --editable '.[dev]'
+	$(PY) -m pip install --quiet --editable '.[serving,dev]'
 	touch $@
 
 worker: install
