@@ -1,5 +1,8 @@
 """Team access, written once. Views fetch designs only through these helpers."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import Http404, HttpRequest
@@ -9,16 +12,16 @@ from reviewapp.accounts.models import Membership, Role
 from reviewapp.designs.models import Design
 
 
-def get_design_for_user(request: HttpRequest, pk: int, *, role: str | None = None) -> Design:
+def get_design_for_user(request: HttpRequest, pk: int, *, role: str | None = None,
+                        annotate: Mapping[str, Any] | None = None) -> Design:
     """The design if the user's team holds it (else 404); with `role`, the
     user's membership must have at least that role (else 403).
 
     The user's membership comes back with it, as `design.membership`, from the same query (the
-    join that enforces access also reads the role)."""
-    design = get_object_or_404(
-        Design.objects.for_user(request.user).select_related("team").annotate(user_role=F("team__memberships__role")),
-        pk=pk,
-    )
+    join that enforces access also reads the role); `annotate` adds a page's own expressions to
+    that query (subqueries: the access join must not multiply rows)."""
+    designs = Design.objects.for_user(request.user).select_related("team").annotate(user_role=F("team__memberships__role"))
+    design = get_object_or_404(designs.annotate(**annotate) if annotate else designs, pk=pk)
     design.membership = Membership(user=request.user, team=design.team, role=design.user_role)
     if role is not None and not design.membership.has_role(role):
         raise PermissionDenied(f"This needs the {Role(role).label.lower()} role in {design.team}.")

@@ -8,15 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reviewapp.designs.models import Design
 from reviewapp.designs.selectors import DesignAssessment
 from reviewapp.designs.snapshot import design_snapshot
 from reviewapp.reviews.diff import snapshot_diff
-from reviewapp.reviews.forms import DecisionForm, ReviewRequestForm
+from reviewapp.reviews.forms import DecisionForm
 from reviewapp.reviews.models import Decision, HistoryEvent, Milestone
-from reviewapp.reviews.services import approval_blockers, eligible_reviewers, open_request
+from reviewapp.reviews.services import approval_blockers, open_request
 from reviewapp.reviews.workflow import Action, Gate, allowed_actions, approval_gate
 
 RECENT_HISTORY = 8
@@ -33,10 +35,8 @@ class ReviewPanel:
     can_decide: bool = False  # the role to decide, and the design in review
     self_approval: list[str] = field(default_factory=list)  # why this user may not approve
     gate: Gate | None = None
-    reviewer_choices: Any = None  # a queryset: who may be named on a request
-    milestones: list = field(default_factory=list)
+    milestone_count: int = 0
     changes: dict | None = None  # snapshot_diff(approved milestone, now) when changed since approval
-    history: list = field(default_factory=list)
 
     @property
     def can_request(self) -> bool:
@@ -45,10 +45,6 @@ class ReviewPanel:
     @property
     def can_withdraw(self) -> bool:
         return Action.WITHDRAW in self.actions
-
-    @property
-    def request_form(self) -> ReviewRequestForm:
-        return ReviewRequestForm(initial={"revision": self.design.revision}, reviewers=self.reviewer_choices)
 
     @property
     def decision_form(self) -> DecisionForm:
@@ -78,12 +74,28 @@ def review_panel(request, assessment: DesignAssessment, *, saved: bool = True) -
         panel.can_decide = True
         panel.self_approval = approval_blockers(design, request.user, panel.request)
         panel.gate = approval_gate(assessment.evaluation)
-    if panel.can_request:
-        panel.reviewer_choices = eligible_reviewers(design, exclude=request.user)
-    panel.milestones = list(Milestone.objects.filter(design=design).select_related("created_by").defer("snapshot"))
+    # The request form (its reviewers) and the history load when opened (reviews:request, reviews:history).
+    panel.milestone_count = milestone_count(design)
     if saved and panel.approval is not None and design.status == Design.Status.CHANGED_SINCE_APPROVAL:
         approved = Milestone.objects.only("snapshot").get(pk=panel.approval.milestone_id)
         panel.changes = snapshot_diff(approved.snapshot, current_snapshot(assessment))
-    panel.history = list(HistoryEvent.objects.filter(design=design).select_related("milestone")
-                         .defer("milestone__snapshot")[:RECENT_HISTORY])
     return panel
+
+
+def with_milestone_count() -> dict[str, Any]:
+    """For `get_design_for_user(..., annotate=...)`: the review control's milestone count read with
+    the design itself instead of by a query of its own."""
+    count = (Milestone.objects.filter(design=OuterRef("pk")).order_by().values("design")
+             .annotate(n=Count("pk")).values("n"))
+    return {"milestone_count": Coalesce(Subquery(count), 0)}
+
+
+def milestone_count(design: Design) -> int:
+    """Read from the design's own row when the view annotated it (`with_milestone_count`)."""
+    count = getattr(design, "milestone_count", None)
+    return Milestone.objects.filter(design=design).count() if count is None else count
+
+
+def recent_history(design: Design) -> list[HistoryEvent]:
+    return list(HistoryEvent.objects.filter(design=design).select_related("milestone")
+                .defer("milestone__snapshot")[:RECENT_HISTORY])

@@ -22,7 +22,7 @@ from reviewapp.reviews import services
 from reviewapp.reviews.diff import snapshot_diff
 from reviewapp.reviews.forms import CompareForm, DecisionForm, MilestoneForm, ReviewRequestForm
 from reviewapp.reviews.models import HistoryEvent, Milestone
-from reviewapp.reviews.selectors import current_snapshot, review_panel
+from reviewapp.reviews.selectors import current_snapshot, recent_history, review_panel
 
 HISTORY_PAGE = 500
 
@@ -31,11 +31,20 @@ def _detail(design) -> HttpResponse:
     return redirect("designs:detail", pk=design.pk)
 
 
+def shown_revision(request: HttpRequest, design) -> int:
+    """The revision the page that opened the form showed (`?revision=`), so that a request names
+    what its author saw: a later save makes the request stale (409) instead of silently current."""
+    raw = request.GET.get("revision", "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= design.revision else design.revision
+
+
 @require_http_methods(["GET", "POST"])
 def review_request(request: HttpRequest, pk: int) -> HttpResponse:
     design = get_design_for_user(request, pk, role=Role.MEMBER)
-    form = ReviewRequestForm(request.POST or None, initial={"revision": design.revision},
+    form = ReviewRequestForm(request.POST or None, initial={"revision": shown_revision(request, design)},
                              reviewers=services.eligible_reviewers(design, exclude=request.user))
+    if request.method == "GET" and request.htmx:  # the design page's request dialog, opened
+        return render(request, "reviews/_request_form.html", {"design": design, "form": form})
     status = 200
     if request.method == "POST":
         status = 400
@@ -177,6 +186,8 @@ def _approved_number(design) -> int | None:
 @require_http_methods(["GET"])
 def history(request: HttpRequest, pk: int) -> HttpResponse:
     design = get_design_for_user(request, pk)
+    if request.htmx:  # the design page's recent history, opened
+        return render(request, "reviews/_recent_history.html", {"design": design, "events": recent_history(design)})
     events = HistoryEvent.objects.filter(design=design).select_related("milestone").defer("milestone__snapshot")
     return render(request, "reviews/history.html",
                   {"design": design, "events": events[:HISTORY_PAGE], "limit": HISTORY_PAGE})

@@ -189,7 +189,36 @@ def test_the_design_page_shows_the_review_control_at_the_top(client_for, reviewe
     # The decision dialog lists what an approval signs.
     assert 'data-testid="blockers"' in html and 'data-testid="unanswered"' in html
     assert "Requirements reviewed with the product owner" in html
-    assert 'data-testid="history"' in html and "Requested a review of revision" in html
+    # The recent history loads when opened: the page carries its link, not its rows.
+    assert 'data-testid="recent-history"' in html and url("history", in_review) in html
+    assert 'data-testid="history"' not in html
+    fragment = client_for(reviewer).get(url("history", in_review), HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="history"' in fragment and "Requested a review of revision" in fragment
+    assert "<html" not in fragment
+
+
+def test_the_request_form_loads_when_opened_for_the_revision_the_page_showed(client_for, member, reviewer,
+                                                                             filled_design):
+    page = client_for(member).get(reverse("designs:detail", args=[filled_design.pk])).content.decode()
+    shown = filled_design.revision
+    assert f'{url("request", filled_design)}?revision={shown}' in page
+    assert "rafael" not in page  # who may be named is read only when the form is opened
+    inputs = example_design()
+    inputs["requirements"]["peak_qps"] = 600.0
+    designs.design_update_inputs(design=filled_design, data=inputs, revision=shown, user=member)
+    fragment = client_for(member).get(url("request", filled_design), {"revision": shown},
+                                      HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in fragment and "rafael" in fragment
+    assert f'name="revision" value="{shown}"' in fragment  # not the newer one saved meanwhile
+    assert f"Request review of revision {shown}" in fragment
+    # Posting it is refused as stale, and nothing is requested.
+    before = counts()
+    response = client_for(member).post(url("request", filled_design), {"revision": shown, "message": "ok"})
+    assert response.status_code == 409 and counts() == before
+    for junk in ("0", "-1", "abc", str(shown + 5), "9" * 40):
+        fragment = client_for(member).get(url("request", filled_design), {"revision": junk},
+                                          HTTP_HX_REQUEST="true").content.decode()
+        assert f'name="revision" value="{shown + 1}"' in fragment  # anything else: the current revision
 
 
 def test_the_design_page_shows_changed_since_approval_and_the_diff(client_for, member, reviewer, in_review):
