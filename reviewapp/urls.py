@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from reviewapp.accounts.views import LoginView
+from reviewapp.api.api import api_urls
 from reviewapp.core.views import healthz, healthz_detail
 
 admin.site.site_header = "AI design review — administration"
@@ -19,5 +20,7 @@ urlpatterns = [
     path("checklists/", include("reviewapp.checklists.urls")),
     path("", include("reviewapp.benchmarks.urls")),
     path("", include("reviewapp.reports.urls")),
+    path("api/v1/", api_urls()),
+    path("api/tokens/", include("reviewapp.api.urls")),
     path("admin/", admin.site.urls),
 ]
