@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Header, NinjaAPI, Query
@@ -53,6 +53,8 @@ def docs_access(view):
     @login_not_required
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
         header = request.headers.get("Authorization", "")
         if header[:7].lower() == "bearer ":
             user = api_token_user(header[7:].strip())

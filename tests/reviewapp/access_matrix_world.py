@@ -67,7 +67,8 @@ def build_world() -> World:
     design = Design.objects.create(team=team, name="Ranking service", inputs=example_design(),
                                    created_by=users["owner"], updated_by=users["owner"])
     run = make_run(design)
-    args = {"pk": design.pk, "run_pk": run.pk, "item_key": "req_reviewed", "path": "capacity.replicas"}
+    args = {"pk": design.pk, "run_pk": run.pk, "item_key": "req_reviewed", "path": "capacity.replicas",
+            "version_pk": version.pk}
     try:
         from reviewapp.reviews import services as reviews
 
@@ -81,6 +82,12 @@ def build_world() -> World:
         report = Report.objects.create(design=design, **_report_fields(Report, users["owner"]))
         args["report_pk"] = report.pk
     except (ImportError, TypeError):
+        pass
+    try:
+        from reviewapp.api.tokens import api_token_create
+
+        args["token_pk"] = api_token_create(user=users["owner"], name="Matrix token").token.pk
+    except ImportError:
         pass
     return World(design=design, users=users, args=args)
 

@@ -25,6 +25,10 @@ MEMBER_REDRAW = "302 404 200 200 200 404"  # htmx redraws a member may ask for
 REVIEWER_ACTION = "302 404 403 302 302 404"  # reviewers and owners; members are refused
 OWN_TEAM = "302 200 200 200 200 403"   # pages about the user's own teams (staff has none)
 SIGNED_IN = "302 200 200 200 200 200"
+API_SIGNED_IN = "401 200 200 200 200 200"
+API_TEAM_READ = "401 404 200 200 200 404"
+API_EMPTY_BODY = "401 400 400 400 400 400"
+ALL_405 = "405 405 405 405 405 405"
 
 ROWS: dict[str, tuple[str, str]] = {
     "healthz": ("200 200 200 200 200 200", "405 405 405 405 405 405"),
@@ -78,6 +82,32 @@ ROWS: dict[str, tuple[str, str]] = {
     "reports:milestone_pdf": (NOT_ALLOWED, "302 404 302 302 302 404"),
     "reports:status": (TEAM_READ, NOT_ALLOWED),
     "reports:pdf": ("302 404 302 302 302 404", NOT_ALLOWED),  # not rendered yet: back to its status page
+    # the JSON API (reviewapp/api; tests/reviewapp/test_api_access.py has tokens x endpoints): no
+    # credentials is 401, another team's design 404; ninja answers 405 before authenticating. An
+    # empty POST body is refused (400) before the design is looked up, so it reveals nothing.
+    "api:api-root": ("404 404 404 404 404 404", "404 404 404 404 404 404"),  # ninja's bare prefix
+    "api:openapi-json": ("401 200 200 200 200 200", ALL_405),
+    "api:openapi-view": ("302 200 200 200 200 200", ALL_405),  # the docs page
+    "api:team_list": (API_SIGNED_IN, ALL_405),
+    "api:design_list": (API_SIGNED_IN, API_EMPTY_BODY),  # POST: design_create
+    "api:design_create": (API_SIGNED_IN, API_EMPTY_BODY),
+    "api:design_get": (API_TEAM_READ, ALL_405),
+    "api:design_inputs_update": (ALL_405, ALL_405),  # PUT only (test_api_designs)
+    "api:design_assessment_get": (API_TEAM_READ, ALL_405),
+    "api:design_assess": (ALL_405, API_EMPTY_BODY),
+    "api:checklist_list": (API_SIGNED_IN, ALL_405),
+    "api:checklist_export": (API_SIGNED_IN, ALL_405),  # published versions: anyone signed in
+    "api:benchmark_list": (API_TEAM_READ, API_EMPTY_BODY),  # POST: benchmark_request
+    "api:benchmark_request": (API_TEAM_READ, API_EMPTY_BODY),
+    "api:benchmark_get": (API_TEAM_READ, ALL_405),
+    "api:benchmark_result": (API_TEAM_READ, ALL_405),
+    "api:milestone_list": (API_TEAM_READ, ALL_405),
+    "api:milestone_get": (API_TEAM_READ, ALL_405),
+    "api:report_list": (API_TEAM_READ, ALL_405),
+    "api:report_get": (API_TEAM_READ, ALL_405),
+    # personal API tokens (the world's token is the owner's: anyone else's revoke is a 404)
+    "tokens:list": (SIGNED_IN, "302 400 400 400 400 400"),  # an empty form is refused
+    "tokens:revoke": (NOT_ALLOWED, "302 404 404 404 302 404"),
 }
 OUTSIDE_THE_TEAM = ("anonymous", "outsider", "staff")
 
