@@ -233,7 +233,9 @@ def _inputs(value: Any, gpu_catalog, bad) -> dict[str, dict[str, Any]] | None:
     for key, messages in result.errors.items():
         for message in messages:
             bad(f"inputs.{key}", message)
-    for key in result.hidden:
+    # (A field refused for its type counts as blank, which can hide the fields that depend on it:
+    # say so only once the types are right, rather than blame fields that are fine.)
+    for key in result.hidden if typed_ok else ():
         f = by_key[key]
         given = raw[f.group].get(f.name)
         if given is not None and given != [] and not (isinstance(given, str) and not given.strip()):
