@@ -219,7 +219,11 @@ class ServingCore:
 
     def metrics(self) -> dict[str, Any]:
         with self._lock:
-            return self.policy.metrics.summary()
+            out = self.policy.metrics.summary()
+            if self.config.batch_time_model is not None:
+                out["batch_time_scale"] = round(self.policy.batch_time_scale, 4)
+                out["shed_margin_ms"] = round(self.policy.shed_margin_s * 1000.0, 4)
+            return out
 
     # -- deadlines (loop thread) ---------------------------------------------------------------
     # Workers answer expired requests when they poll; this timer answers them on time even

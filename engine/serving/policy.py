@@ -63,6 +63,17 @@ class BatcherConfig:
     # server that runs slower than its offline fit (contention, noise) sheds accordingly. Every
     # request of a slow batch is late together, hence a high quantile. None: use the model as is.
     batch_time_quantile: float | None = 0.95
+    # Online calibration of the admission margin: a request is admitted only if its predicted
+    # completion plus this quantile of recent (actual - predicted) completion errors meets its
+    # deadline. The errors are those of admitted requests (a request timed out in the queue
+    # counts with the least error it must have had), so the margin follows whatever the model
+    # gets wrong (queueing, contention, delivery) and can be negative when the model is
+    # pessimistic. None: no margin (the batch-time scale alone).
+    shed_margin_quantile: float | None = None
+    # Completed requests needed before the calibrated margin is used (until then it is 0), and
+    # the window of recent errors it is the quantile of.
+    shed_margin_min_samples: int = 64
+    shed_margin_window: int = 1024
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_batch_size, int) or self.max_batch_size < 1:
@@ -88,6 +99,15 @@ class BatcherConfig:
             raise ValueError("shed_predicted_misses needs a batch_time_model")
         if self.batch_time_quantile is not None and not 0.5 <= self.batch_time_quantile <= 1.0:
             raise ValueError("batch_time_quantile must be in 0.5..1 or None")
+        if self.shed_margin_quantile is not None and not 0.5 <= self.shed_margin_quantile < 1.0:
+            raise ValueError("shed_margin_quantile must be in 0.5..1 (exclusive) or None")
+        if not isinstance(self.shed_margin_min_samples, int) or self.shed_margin_min_samples < 1:
+            raise ValueError("shed_margin_min_samples must be an integer >= 1")
+        if (
+            not isinstance(self.shed_margin_window, int)
+            or self.shed_margin_window < self.shed_margin_min_samples
+        ):
+            raise ValueError("shed_margin_window must be an integer >= shed_margin_min_samples")
 
 
 @dataclass(eq=False, slots=True)
@@ -100,6 +120,8 @@ class Request:
     status: str = QUEUED
     reason: str | None = None
     dispatch_s: float | None = None
+    # Predicted completion at admission (predictive shedding only).
+    predicted_s: float | None = None
     # Opaque slot for the caller (the serving core keeps the response future here).
     ctx: Any = None
 
@@ -182,6 +204,9 @@ class BatchPolicy:
         self._next_batch_id = 0
         self._time_ratios: deque[float] = deque(maxlen=256)  # observed / modelled batch time
         self._time_scale = 1.0
+        self._margin_errors: deque[float] = deque(maxlen=config.shed_margin_window)
+        self._margin_s = 0.0
+        self._margin_updates = 0
         self._default_priority = (
             config.priority_levels - 1 if config.default_priority is None else config.default_priority
         )
@@ -222,8 +247,10 @@ class BatchPolicy:
                 return req
             if cfg.shed_predicted_misses:
                 done, shared = self._predict(priority, now)
-                if done > deadline_s or done > shared:
+                margin = self._margin_s
+                if done + margin > deadline_s or done + margin > shared:
                     return self._reject(req, PREDICTED_MISS)
+                req.predicted_s = done
             heapq.heappush(self._deadlines, (deadline_s, rid, req))
         self._queues[priority].append(req)
         self._live[priority] += 1
@@ -245,6 +272,25 @@ class BatchPolicy:
     @property
     def batch_time_scale(self) -> float:
         return self._time_scale
+
+    @property
+    def shed_margin_s(self) -> float:
+        """The calibrated admission margin (s) in use: 0 until enough requests completed."""
+        return self._margin_s
+
+    def _record_error(self, error_s: float, count: int = 1) -> None:
+        if self.config.shed_margin_quantile is None:
+            return
+        errors = self._margin_errors
+        errors.extend([error_s] * min(count, errors.maxlen))
+        self._margin_updates += count
+        if len(errors) >= self.config.shed_margin_min_samples and self._margin_updates >= min(
+            32, self.config.shed_margin_min_samples
+        ):
+            self._margin_updates = 0
+            ordered = sorted(errors)
+            q = self.config.shed_margin_quantile
+            self._margin_s = ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
     def predict_completion_s(self, priority: int, now: float | None = None) -> float:
         """When a request submitted now at ``priority`` would finish, from s(b): the earliest
@@ -332,6 +378,8 @@ class BatchPolicy:
                 self._drop(req, TIMED_OUT)
                 req.reason = DEADLINE_PASSED
                 self.metrics.timed_out += 1
+                if req.predicted_s is not None:
+                    self._record_error(req.deadline_s - req.predicted_s)
                 expired.append(req)
         return expired
 
@@ -388,6 +436,9 @@ class BatchPolicy:
                         req.status = TIMED_OUT
                         req.reason = DEADLINE_PASSED if deadline <= now else PREDICTED_MISS
                         m.timed_out += 1
+                        # It could not have finished before now + s(1): at least this late.
+                        if req.predicted_s is not None:
+                            self._record_error(alone - req.predicted_s)
                         expired.append(req)
                         continue
                 if model is not None and picked:
@@ -437,8 +488,9 @@ class BatchPolicy:
         if started_s is None:
             started_s = batch.formed_s
         m.compute_time_s.append(finished_s - started_s)
-        model = self.config.batch_time_model
-        q = self.config.batch_time_quantile
+        cfg = self.config
+        model = cfg.batch_time_model
+        q = cfg.batch_time_quantile
         if model is not None and q is not None and not failed:
             predicted = model.batch_time_s(len(batch.requests))
             if predicted > 0:
@@ -455,6 +507,13 @@ class BatchPolicy:
             req.status = status
             if req.deadline_s is not None and req.deadline_s < started_s:
                 m.executed_after_deadline += 1
+        if not failed and cfg.shed_margin_quantile is not None:
+            # The batch's best prediction is its last joiner's (FIFO: the latest, counting
+            # everything ahead); earlier joiners were predicted before the batch grew, and the
+            # shared-batch rule, not the margin, protects them from that growth.
+            predicted = [r.predicted_s for r in batch.requests if r.predicted_s is not None]
+            if predicted:
+                self._record_error(finished_s - max(predicted), len(batch.requests))
 
     # -- shutdown --------------------------------------------------------------------------
     def close(self) -> None:

@@ -1,0 +1,150 @@
+"""Overload shedding with an online-calibrated margin, on a simulated clock.
+
+The real ``BatchPolicy`` runs in ``engine.bench.simulate.simulate_policy``: Poisson arrivals at
+twice the capacity, deadlines = L, batches that take s(b) times a seeded noise. The guarantees
+(admitted p99 <= L, nothing executed after its deadline) must hold; the margin must follow the
+model's errors both ways.
+"""
+
+import numpy as np
+import pytest
+
+from engine.bench.loadgen import poisson_offsets
+from engine.bench.simulate import batch_time_table, simulate_policy
+from engine.serving.batch_time import BatchTimeModel
+from engine.serving.policy import DONE, PREDICTED_MISS, REJECTED, BatchPolicy, BatcherConfig
+
+# The reference MLP's s(b) on the 2-core CPU (ms), from benchmarks/results/serving-cpu.json.
+POINTS = {1: 1.58, 2: 1.61, 4: 3.10, 8: 4.65, 16: 6.05, 32: 8.27, 64: 12.38, 128: 21.08}
+TABLE = batch_time_table(128, intercept_ms=2.61, per_item_ms=0.148, sizes=list(POINTS),
+                         batch_times_ms=list(POINTS.values()))
+L_MS = 15.8
+CAPACITY_QPS = 2800.0  # about what the core sustains at p99 <= L on that CPU
+WARMUP = 600
+
+
+def shed_config(**kwargs) -> BatcherConfig:
+    model = BatchTimeModel(2.61, 0.148, measured_ms=tuple(POINTS.items()))
+    kwargs.setdefault("batch_time_quantile", None)
+    return BatcherConfig(max_batch_size=128, max_queue_delay_ms=0.0, max_queue_size=8192,
+                         batch_time_model=model, shed_predicted_misses=True, **kwargs)
+
+
+def overload(config: BatcherConfig, factor_of_model: float, noise_sigma: float = 0.0, seed: int = 1):
+    """Run 2 x capacity through the policy; batches take factor x s(b) x lognormal noise."""
+    rng = np.random.default_rng(seed)
+    arrivals = poisson_offsets(2 * CAPACITY_QPS, 6000, seed)
+
+    def batch_time(b: int) -> float:
+        noise = rng.lognormal(0.0, noise_sigma) if noise_sigma else 1.0
+        return TABLE[b] * factor_of_model * noise
+
+    r = simulate_policy(arrivals, config, batch_time, deadline_ms=L_MS)
+    lat = r["latency_s"][WARMUP:]
+    done = lat[~np.isnan(lat)]
+    span = arrivals[-1] - arrivals[WARMUP]
+    return {
+        "admitted_p99_ms": float(np.percentile(done, 99, method="higher")) * 1000.0,
+        "goodput_qps": float(np.sum(done <= L_MS / 1000.0)) / span,
+        "late": r["metrics"]["executed_after_deadline"],
+        "margin_ms": r["shed_margin_s"] * 1000.0,
+        "statuses": r["status"],
+    }
+
+
+def test_batches_slower_than_the_model_grow_the_margin_and_keep_p99_within_the_budget():
+    slow = overload(shed_config(shed_margin_quantile=0.99), factor_of_model=1.25, noise_sigma=0.05)
+    assert slow["margin_ms"] > 0.5
+    assert slow["admitted_p99_ms"] <= L_MS
+    assert slow["late"] == 0
+
+
+def test_without_the_margin_the_same_slow_batches_miss_the_budget():
+    # The control for the test above: the model alone (no scale, no margin) is too optimistic.
+    slow = overload(shed_config(), factor_of_model=1.25, noise_sigma=0.05)
+    assert slow["admitted_p99_ms"] > L_MS
+
+
+def test_a_pessimistic_model_gives_a_negative_margin_and_more_goodput_within_the_budget():
+    calibrated = overload(shed_config(shed_margin_quantile=0.99), factor_of_model=0.75)
+    model_only = overload(shed_config(), factor_of_model=0.75)
+    assert calibrated["margin_ms"] < 0
+    # It admits more: bigger batches, more goodput, latencies closer to (but within) L.
+    assert calibrated["goodput_qps"] > 1.02 * model_only["goodput_qps"]
+    assert calibrated["admitted_p99_ms"] > model_only["admitted_p99_ms"] + 1.0
+    assert calibrated["admitted_p99_ms"] <= L_MS
+    assert calibrated["late"] == 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_noisy_batches_keep_the_guarantees_and_goodput_near_capacity(seed):
+    r = overload(
+        shed_config(shed_margin_quantile=0.99, batch_time_quantile=0.5),
+        factor_of_model=1.0, noise_sigma=0.12, seed=seed,
+    )
+    assert r["admitted_p99_ms"] <= L_MS
+    assert r["late"] == 0
+    assert r["goodput_qps"] >= 0.9 * CAPACITY_QPS
+
+
+def test_overload_sheds_by_prediction_not_by_running_late():
+    r = overload(shed_config(shed_margin_quantile=0.99), factor_of_model=1.0, noise_sigma=0.1)
+    statuses = r["statuses"]
+    assert statuses.count(REJECTED) > 0.3 * len(statuses)
+    assert statuses.count(DONE) > 0.3 * len(statuses)
+
+
+class FakeClock:
+    def __init__(self, now: float = 100.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_margin_is_zero_until_enough_requests_completed():
+    clock = FakeClock()
+    policy = BatchPolicy(shed_config(shed_margin_quantile=0.99, shed_margin_min_samples=64), clock)
+    for _ in range(4):
+        for _ in range(8):
+            policy.submit(None, deadline_s=clock.now + 1.0)
+        batch, _, _ = policy.poll()
+        clock.now += 0.1  # far slower than the model
+        policy.complete(batch)
+    assert policy.shed_margin_s == 0.0  # 32 < 64 samples
+    for _ in range(8):
+        for _ in range(8):
+            policy.submit(None, deadline_s=clock.now + 1.0)
+        batch, _, _ = policy.poll()
+        clock.now += 0.1
+        policy.complete(batch)
+    assert policy.shed_margin_s > 0.05
+
+
+def test_the_margin_rejects_what_the_model_alone_would_admit():
+    clock = FakeClock()
+    policy = BatchPolicy(shed_config(shed_margin_quantile=0.99, shed_margin_min_samples=8), clock)
+    for _ in range(6):
+        for _ in range(4):
+            policy.submit(None, deadline_s=clock.now + 1.0)
+        batch, _, _ = policy.poll()
+        clock.now += TABLE[4] + 0.005  # every batch ends 5 ms after its prediction
+        policy.complete(batch)
+    assert policy.shed_margin_s == pytest.approx(0.005, abs=1e-6)
+    # Alone, s(1) = 1.58 ms: a 4 ms deadline passes the model but not model + 5 ms.
+    req = policy.submit(None, deadline_s=clock.now + 0.004)
+    assert req.status == REJECTED and req.reason == PREDICTED_MISS
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"shed_margin_quantile": 1.0},
+        {"shed_margin_quantile": 0.2},
+        {"shed_margin_min_samples": 0},
+        {"shed_margin_min_samples": 64, "shed_margin_window": 32},
+    ],
+)
+def test_bad_margin_settings_raise_value_error(kwargs):
+    with pytest.raises(ValueError):
+        BatcherConfig(**kwargs)
