@@ -133,7 +133,7 @@ def _json(path: str, what: str) -> Any:
     try:
         return read_json(_read(path, what))
     except JsonTextError as exc:
-        raise UsageError([f"{path}: {exc}"]) from None
+        raise UsageError([f"{path}: not a valid {what} file: {exc}"]) from None
 
 
 @dataclass(frozen=True, slots=True)
