@@ -40,6 +40,9 @@ ROWS: dict[str, tuple[str, str]] = {
     "designs:create": (OWN_TEAM, OWN_TEAM),  # an empty form is shown again (200)
     "designs:facts": (SIGNED_IN, NOT_ALLOWED),
     "designs:methodology": (SIGNED_IN, NOT_ALLOWED),
+    "designs:file_schema": (SIGNED_IN, NOT_ALLOWED),  # the design file's JSON Schema
+    "designs:import_file": (OWN_TEAM, "302 400 400 400 400 403"),  # a new design from a file; empty: 400
+    "designs:export_file": (TEAM_READ, NOT_ALLOWED),
     "designs:number": (TEAM_READ, TEAM_READ),  # one number explained; POST carries the unsaved form values
     "designs:detail": (TEAM_READ, NOT_ALLOWED),
     "designs:edit": (TEAM_READ, MEMBER_REDRAW),  # an empty form is shown again (200)
