@@ -23,7 +23,7 @@ from reviewapp.checklists.assessment import (
     SEVERITY_ORDER,
     visible_findings,
 )
-from reviewapp.designs.selectors import DesignAssessment
+from reviewapp.designs.selectors import DesignAssessment, Memo, digest
 
 
 def panel_context(request: HttpRequest, assessment: DesignAssessment, membership: Membership) -> dict:
@@ -49,24 +49,38 @@ def panel_context(request: HttpRequest, assessment: DesignAssessment, membership
     evaluation = assessment.evaluation
     if evaluation is None:
         return context
-    findings = visible_findings(evaluation, staff=staff, severity=severity, outcome=outcome)
-    findings.sort(key=lambda f: OUTCOME_PRIORITY.index(f.outcome))
-    detail = reverse("checklists:finding", args=[design.pk, "KEY"])
-    groups = []
-    for level in SEVERITY_ORDER:
-        rows = [finding_row_html(f, detail.replace("KEY", f.item_key)) for f in findings if f.severity == level]
-        if rows:
-            groups.append({"severity": level, "rows": rows})
+    # The lines are a pure function of the evaluation (memoised by `assessment.key`) and the filters.
+    key = None if assessment.key is None else digest(assessment.key, design.pk, staff, severity, outcome)
+    listed = _listed.get(key)
+    if listed is None:
+        listed = _list_findings(evaluation, design.pk, staff=staff, severity=severity, outcome=outcome)
+        _listed.put(key, listed)
+    groups, shown_count = listed
     context.update(
         evaluation=evaluation,
         score=evaluation.score,
         groups=groups,
-        shown_count=len(findings),
+        shown_count=shown_count,
         newer_version=assessment.newer_version,
         repin_url=reverse("checklists:repin", args=[design.pk]),
         verdict_label=vocabulary.VERDICTS.get(evaluation.verdict, evaluation.verdict),
     )
     return context
+
+
+_listed = Memo(256)
+
+
+def _list_findings(evaluation, design_pk: int, **filters) -> tuple[list[dict], int]:
+    findings = visible_findings(evaluation, **filters)
+    findings.sort(key=lambda f: OUTCOME_PRIORITY.index(f.outcome))
+    detail = reverse("checklists:finding", args=[design_pk, "KEY"])
+    groups = []
+    for level in SEVERITY_ORDER:
+        rows = [finding_row_html(f, detail.replace("KEY", f.item_key)) for f in findings if f.severity == level]
+        if rows:
+            groups.append({"severity": level, "rows": rows})
+    return groups, len(findings)
 
 
 def finding_row_html(finding: Finding, detail_url: str) -> str:

@@ -87,7 +87,7 @@ def digest(*parts: Any) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-class _Memo:
+class Memo:
     """A small LRU of engine results by digest, per process (a pure function's results)."""
 
     def __init__(self, size: int):
@@ -109,7 +109,7 @@ class _Memo:
                 self.items.popitem(last=False)
 
 
-_engine_results = _Memo(256)
+_engine_results = Memo(256)
 
 
 def design_assessment(design: Design, *, document: Mapping[str, Any] | None = None,

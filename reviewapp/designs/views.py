@@ -18,7 +18,7 @@ from reviewapp.designs.export import requirements_filename, requirements_markdow
 from reviewapp.designs.forms import DesignCreateForm, DesignEditForm
 from reviewapp.designs.models import Design
 from reviewapp.designs.selectors import design_assessment, digest
-from reviewapp.reviews.selectors import review_panel, with_milestone_count
+from reviewapp.reviews.selectors import review_panel, with_review_counts
 
 
 @require_http_methods(["GET"])
@@ -48,7 +48,7 @@ def design_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def design_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    design = get_design_for_user(request, pk, annotate=with_milestone_count())
+    design = get_design_for_user(request, pk, annotate=with_review_counts())
     catalog = gpu_catalog()
     # Lazy: the saved design's form markup usually comes from the cache (_inputs_form.html).
     form = SimpleLazyObject(lambda: DesignInputsForm(design_inputs=design.inputs, revision=design.revision,

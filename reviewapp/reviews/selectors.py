@@ -64,8 +64,10 @@ def review_panel(request, assessment: DesignAssessment, *, saved: bool = True) -
     panel.request = open_request(design) if design.status == Design.Status.IN_REVIEW else None
     if panel.request is not None:
         panel.request_reviewers = [u.get_username() for u in panel.request.reviewers.all()]
-    panel.last_decision = (Decision.objects.select_related("decided_by", "milestone").filter(design=design)
-                           .defer("milestone__snapshot").first())  # fmt: skip
+    # A design without decisions (most drafts) is known to have none from the design's own query.
+    if getattr(design, "decision_count", None) != 0:
+        panel.last_decision = (Decision.objects.select_related("decided_by", "milestone").filter(design=design)
+                               .defer("milestone__snapshot").first())  # fmt: skip
     if panel.last_decision and panel.last_decision.outcome == Decision.Outcome.APPROVED and design.status in (
         Design.Status.APPROVED, Design.Status.CHANGED_SINCE_APPROVAL
     ):
@@ -82,16 +84,18 @@ def review_panel(request, assessment: DesignAssessment, *, saved: bool = True) -
     return panel
 
 
-def with_milestone_count() -> dict[str, Any]:
-    """For `get_design_for_user(..., annotate=...)`: the review control's milestone count read with
-    the design itself instead of by a query of its own."""
-    count = (Milestone.objects.filter(design=OuterRef("pk")).order_by().values("design")
-             .annotate(n=Count("pk")).values("n"))
-    return {"milestone_count": Coalesce(Subquery(count), 0)}
+def with_review_counts() -> dict[str, Any]:
+    """For `get_design_for_user(..., annotate=...)`: the review control's milestone and decision
+    counts read with the design itself instead of by queries of their own."""
+    def count(model):
+        rows = model.objects.filter(design=OuterRef("pk")).order_by().values("design").annotate(n=Count("pk"))
+        return Coalesce(Subquery(rows.values("n")), 0)
+
+    return {"milestone_count": count(Milestone), "decision_count": count(Decision)}
 
 
 def milestone_count(design: Design) -> int:
-    """Read from the design's own row when the view annotated it (`with_milestone_count`)."""
+    """Read from the design's own row when the view annotated it (`with_review_counts`)."""
     count = getattr(design, "milestone_count", None)
     return Milestone.objects.filter(design=design).count() if count is None else count
 

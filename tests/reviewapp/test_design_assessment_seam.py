@@ -67,7 +67,7 @@ def test_the_page_computes_the_engine_once_per_request(client_for, member, publi
     calls = []
     real = selectors.engine_assess
     monkeypatch.setattr(selectors, "engine_assess", lambda *a, **k: calls.append(1) or real(*a, **k))
-    monkeypatch.setattr(selectors, "_engine_results", selectors._Memo(16))
+    monkeypatch.setattr(selectors, "_engine_results", selectors.Memo(16))
     client = client_for(member)
     assert client.get(f"/designs/{filled_design.pk}/").status_code == 200
     assert len(calls) == 1  # numbers panel and findings panel from one assessment
