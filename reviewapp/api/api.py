@@ -114,7 +114,7 @@ def errors(*codes: int) -> dict:
     return {code: s.ProblemOut for code in codes}
 
 
-READ = errors(401, 404)
+READ = errors(400, 401, 404)  # 400: a path parameter that is not a number
 
 
 # --- teams and designs -----------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def design_create(request: HttpRequest, response: HttpResponse, payload: s.Desig
     return 201, _design_out(design, response)
 
 
-@api.get("/designs/{int:pk}", response={200: s.DesignOut, **READ}, tags=["designs"])
+@api.get("/designs/{pk}", response={200: s.DesignOut, **READ}, tags=["designs"])
 def design_get(request: HttpRequest, response: HttpResponse, pk: int):
     """One design with its inputs; the ETag header (and `etag`) is its revision."""
     return _design_out(get_design_for_user(request, pk), response)
@@ -207,7 +207,7 @@ def _revision_from(if_match: str | None, design: Design) -> int:
     return int(match.group(1))
 
 
-@api.put("/designs/{int:pk}/inputs", response={200: s.DesignOut, **errors(400, 401, 403, 404, 412, 428)},
+@api.put("/designs/{pk}/inputs", response={200: s.DesignOut, **errors(400, 401, 403, 404, 412, 428)},
          tags=["designs"])
 def design_inputs_update(request: HttpRequest, response: HttpResponse, pk: int, payload: s.DesignInputsIn,
                          if_match: str | None = Header(None, alias="If-Match")):
@@ -246,14 +246,14 @@ def _assessment_out(assessment: DesignAssessment, *, posted: bool) -> dict:
     }  # fmt: skip
 
 
-@api.get("/designs/{int:pk}/assessment", response={200: s.AssessmentOut, **READ}, tags=["assessment"])
+@api.get("/designs/{pk}/assessment", response={200: s.AssessmentOut, **READ}, tags=["assessment"])
 def design_assessment_get(request: HttpRequest, pk: int):
     """The saved design's numbers, findings and score (what its page shows)."""
     design = get_design_for_user(request, pk)
     return _assessment_out(design_assessment(design), posted=False)
 
 
-@api.post("/designs/{int:pk}/assess", response={200: s.AssessmentOut, **errors(400, 401, 403, 404)},
+@api.post("/designs/{pk}/assess", response={200: s.AssessmentOut, **errors(400, 401, 403, 404)},
           tags=["assessment"])
 def design_assess(request: HttpRequest, pk: int, payload: s.DesignInputsIn):
     """The numbers, findings and score these inputs would get, without saving anything (the
@@ -280,7 +280,7 @@ def checklist_list(request: HttpRequest):
              "notes": v.notes} for v in _versions_for(request.user)]  # fmt: skip
 
 
-@api.get("/checklists/{int:version_pk}/export", response={200: dict[str, Any], **errors(400, 401, 404, 422)},
+@api.get("/checklists/{version_pk}/export", response={200: dict[str, Any], **errors(400, 401, 404, 422)},
          tags=["checklists"])
 def checklist_export(request: HttpRequest, version_pk: int,
                      fmt: Literal["ours", "aws-lens"] = Query("ours", alias="format")):
@@ -309,14 +309,14 @@ def _run_out(run: BenchmarkRun) -> dict:
     }  # fmt: skip
 
 
-@api.get("/designs/{int:pk}/benchmarks", response={200: list[s.BenchmarkRunOut], **READ}, tags=["benchmarks"])
+@api.get("/designs/{pk}/benchmarks", response={200: list[s.BenchmarkRunOut], **READ}, tags=["benchmarks"])
 def benchmark_list(request: HttpRequest, pk: int):
     design = get_design_for_user(request, pk)
     benchmarks.runs_reap()  # as the runs page: no run stays "running" after its worker is gone
     return [_run_out(run) for run in runs_for_design(design)]
 
 
-@api.post("/designs/{int:pk}/benchmarks", response={201: s.BenchmarkRunOut, **errors(400, 401, 403, 404, 409, 503)},
+@api.post("/designs/{pk}/benchmarks", response={201: s.BenchmarkRunOut, **errors(400, 401, 403, 404, 409, 503)},
           tags=["benchmarks"])
 def benchmark_request(request: HttpRequest, response: HttpResponse, pk: int, payload: s.BenchmarkRequestIn):
     """Queue a benchmark of the design's derived spec (adjustments need the reviewer role). 409:
@@ -348,14 +348,14 @@ def _run_for(request: HttpRequest, pk: int, run_pk: int) -> BenchmarkRun:
     return get_object_or_404(BenchmarkRun.objects.select_related("requested_by"), pk=run_pk, design=design)
 
 
-@api.get("/designs/{int:pk}/benchmarks/{int:run_pk}", response={200: s.BenchmarkRunOut, **READ},
+@api.get("/designs/{pk}/benchmarks/{run_pk}", response={200: s.BenchmarkRunOut, **READ},
          tags=["benchmarks"])
 def benchmark_get(request: HttpRequest, pk: int, run_pk: int):
     """A run's status: poll it while `status` is queued or running."""
     return _run_out(_run_for(request, pk, run_pk))
 
 
-@api.get("/designs/{int:pk}/benchmarks/{int:run_pk}/result", response={200: s.BenchmarkResultOut, **errors(401, 404, 409)},
+@api.get("/designs/{pk}/benchmarks/{run_pk}/result", response={200: s.BenchmarkResultOut, **errors(400, 401, 404, 409)},
          tags=["benchmarks"])
 def benchmark_result(request: HttpRequest, pk: int, run_pk: int):
     """The full result of a succeeded run (409 while it runs, or when it ended without one)."""
@@ -377,14 +377,14 @@ def _milestone_out(m: Milestone, *, snapshot: bool = False) -> dict:
     return out
 
 
-@api.get("/designs/{int:pk}/milestones", response={200: list[s.MilestoneOut], **READ}, tags=["reviews"])
+@api.get("/designs/{pk}/milestones", response={200: list[s.MilestoneOut], **READ}, tags=["reviews"])
 def milestone_list(request: HttpRequest, pk: int):
     design = get_design_for_user(request, pk)
     rows = Milestone.objects.filter(design=design).select_related("created_by").defer("snapshot")
     return [_milestone_out(m) for m in rows]
 
 
-@api.get("/designs/{int:pk}/milestones/{int:number}", response={200: s.MilestoneDetailOut, **READ}, tags=["reviews"])
+@api.get("/designs/{pk}/milestones/{number}", response={200: s.MilestoneDetailOut, **READ}, tags=["reviews"])
 def milestone_get(request: HttpRequest, pk: int, number: int):
     """A milestone with its frozen snapshot (the assessment as it was)."""
     design = get_design_for_user(request, pk)
@@ -406,12 +406,12 @@ def _reports(design: Design):
                                                                                    "milestone__snapshot")
 
 
-@api.get("/designs/{int:pk}/reports", response={200: list[s.ReportOut], **READ}, tags=["reports"])
+@api.get("/designs/{pk}/reports", response={200: list[s.ReportOut], **READ}, tags=["reports"])
 def report_list(request: HttpRequest, pk: int):
     """The design's PDF reports and their status (newest first)."""
     return [_report_out(r) for r in _reports(get_design_for_user(request, pk))]
 
 
-@api.get("/designs/{int:pk}/reports/{int:report_pk}", response={200: s.ReportOut, **READ}, tags=["reports"])
+@api.get("/designs/{pk}/reports/{report_pk}", response={200: s.ReportOut, **READ}, tags=["reports"])
 def report_get(request: HttpRequest, pk: int, report_pk: int):
     return _report_out(get_object_or_404(_reports(get_design_for_user(request, pk)), pk=report_pk))

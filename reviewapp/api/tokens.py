@@ -57,7 +57,7 @@ def api_token_revoke(*, token: ApiToken, now: dt.datetime | None = None) -> bool
 def api_token_user(raw: str, *, now: dt.datetime | None = None):
     """The active user a raw bearer token belongs to, or None (unknown, malformed, revoked, expired,
     or the user is inactive). Records the use, at most once per LAST_USED_RESOLUTION."""
-    parts = raw.split("_")
+    parts = raw.split("_", 2)  # the secret itself may hold "_" (URL-safe base64)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or len(raw) > 200:
         return None
     now = now or timezone.now()
