@@ -19,7 +19,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import Header, NinjaAPI, Query
+from ninja import Header, NinjaAPI, Query, Status
 
 from engine.bench.design_spec import spec_from_facts
 from engine.checklist import ChecklistError
@@ -178,7 +178,7 @@ def design_create(request: HttpRequest, response: HttpResponse, payload: s.Desig
                                    description=form.cleaned_data["description"], user=request.user, inputs=inputs)
     response["Location"] = reverse("api:design_get", args=[design.pk])
     design.membership = membership_of(request.user, design.team_id)
-    return 201, _design_out(design, response)
+    return Status(201, _design_out(design, response))
 
 
 @api.get("/designs/{pk}", response={200: s.DesignOut, **READ}, tags=["designs"])
@@ -339,7 +339,7 @@ def benchmark_request(request: HttpRequest, response: HttpResponse, pk: int, pay
     except benchmarks.BenchmarkRefused as exc:
         raise Problem(503 if "broker" in str(exc) else 409, str(exc)) from None
     response["Location"] = reverse("api:benchmark_get", args=[design.pk, run.pk])
-    return 201, _run_out(run)
+    return Status(201, _run_out(run))
 
 
 def _run_for(request: HttpRequest, pk: int, run_pk: int) -> BenchmarkRun:
