@@ -10,10 +10,13 @@ kubectl is installed, its `kubectl kustomize` output must equal ours.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shlex
+import secrets
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -343,3 +346,20 @@ def test_the_commands_match_the_dockerfile_and_compose():
     assert compose["gpu-worker"]["build"]["target"] == "gpu" and compose["web"]["build"]["target"] == "app"
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM \S+ AS app$", dockerfile, re.M) and re.search(r"^FROM app AS gpu$", dockerfile, re.M)
+
+
+def test_the_overlays_settings_pass_djangos_deployment_check(tmp_path):
+    """The production ConfigMap is a configuration Django accepts for production as it is; only
+    the placeholders of secret.example.env are replaced (its SECRET_KEY is too short to start)."""
+    (config,) = [d for d in render(PRODUCTION) if d["kind"] == "ConfigMap"]
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO", "DATABASE", "CELERY"))}
+    env.update(config["data"], SECRET_KEY=secrets.token_urlsafe(50), DATA_DIR=str(tmp_path),
+               DATABASE_URL=f"sqlite:///{tmp_path / 'check.sqlite3'}")
+    done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    placeholder = dict(line.split("=", 1) for line in (PRODUCTION / "secret.example.env").read_text().splitlines()
+                       if line.strip() and not line.startswith("#"))
+    refused = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
+                             env={**env, "SECRET_KEY": placeholder["SECRET_KEY"]}, timeout=120)
+    assert refused.returncode != 0 and "SECRET_KEY must be your own" in refused.stderr
