@@ -24,8 +24,8 @@ class Sourced:
     comment: str
 
     def __post_init__(self) -> None:
-        if "\n" in self.comment or "\r" in self.comment:
-            raise ValueError("a comment is one line")
+        if not self.comment.isprintable():
+            raise ValueError("a comment is one line of printable text")
 
 
 def plain(node: Any) -> Any:
@@ -43,10 +43,30 @@ def scalar(value: Any) -> str:
     """One scalar (or an empty mapping or list) as YAML flow text that reads back as itself."""
     if isinstance(value, bool) or value is None or isinstance(value, (int, float, str)):
         text = yaml.safe_dump([value], default_flow_style=True, width=1 << 30, allow_unicode=True)
-        return text.strip()[1:-1]
+        text = text.strip()[1:-1]
+        if isinstance(value, str) and ("\n" in text or not value.isprintable()):
+            return _double_quoted(value)  # a line break or control character: one escaped line instead
+        return text
     if value == {} or value == []:
         return "{}" if isinstance(value, dict) else "[]"
     raise TypeError(f"not a YAML scalar: {value!r}")
+
+
+def _double_quoted(text: str) -> str:
+    """A YAML double-quoted scalar on one line: printable ASCII as is, everything else escaped."""
+    out = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif " " <= char <= "~":
+            out.append(char)
+        elif ord(char) <= 0xFF:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return '"' + "".join(out) + '"'
 
 
 def _comment(text: str) -> str:
