@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviewapp.designs import views, views_file
+from reviewapp.designs import views, views_deploy, views_file
 
 app_name = "designs"
 
@@ -19,5 +19,7 @@ urlpatterns = [
     path("<int:pk>/requirements.md", views.design_requirements_markdown, name="requirements_md"),
     path("<int:pk>/design-file/", views_file.design_file_export, name="export_file"),
     path("<int:pk>/numbers/<str:path>/", views.design_number, name="number"),
+    path("<int:pk>/kubernetes/", views_deploy.design_kubernetes, name="kubernetes"),
+    path("<int:pk>/kubernetes.yaml", views_deploy.design_kubernetes_yaml, name="kubernetes_yaml"),
     path("<int:pk>/delete/", views.design_delete, name="delete"),
 ]

@@ -50,6 +50,8 @@ ROWS: dict[str, tuple[str, str]] = {
     "designs:inputs_preview": (NOT_ALLOWED, MEMBER_REDRAW),
     "designs:inputs_form": (NOT_ALLOWED, MEMBER_REDRAW),
     "designs:requirements_md": (TEAM_READ, NOT_ALLOWED),
+    "designs:kubernetes": (TEAM_READ, NOT_ALLOWED),  # manifests generated from the design
+    "designs:kubernetes_yaml": (TEAM_READ, NOT_ALLOWED),  # their download (the matrix's design is complete)
     "designs:delete": ("302 404 403 403 200 404", "302 404 403 403 302 404"),  # owners only
     # checklists: the review page and its answers
     "checklists:review": (TEAM_READ, NOT_ALLOWED),

@@ -1,0 +1,36 @@
+"""The design's Kubernetes manifests (engine.deploy): a page that shows them, or what is missing,
+and the YAML as a download. Both read the design's one assessment (its facts tree) and save nothing."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from engine.deploy import DeployResult, generate, yaml_filename
+from reviewapp.designs.access import get_design_for_user
+from reviewapp.designs.models import Design
+from reviewapp.designs.selectors import design_assessment
+
+
+def _manifests(design: Design) -> DeployResult:
+    assessment = design_assessment(design)
+    return generate(dict(assessment.document), assessment.facts.tree, name=design.name)
+
+
+@require_http_methods(["GET"])
+def design_kubernetes(request: HttpRequest, pk: int) -> HttpResponse:
+    design = get_design_for_user(request, pk)
+    result = _manifests(design)
+    return render(request, "designs/kubernetes.html",
+                  {"design": design, "result": result, "filename": yaml_filename(design.name)})
+
+
+@require_http_methods(["GET"])
+def design_kubernetes_yaml(request: HttpRequest, pk: int) -> HttpResponse:
+    """The manifests as a file; 404 (with the reason) while the design is incomplete."""
+    design = get_design_for_user(request, pk)
+    result = _manifests(design)
+    if not result.ok:
+        raise Http404("The design is incomplete: " + " ".join(result.missing))
+    response = HttpResponse(result.yaml, content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{yaml_filename(design.name)}"'
+    return response
