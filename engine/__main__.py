@@ -248,9 +248,9 @@ def gate(evaluation, *, fail_under: float | None, fail_on: str | None) -> dict[s
         levels = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
         blocking = [f.item_key for f in evaluation.findings if f.outcome == "fail" and f.risk in levels]
         if blocking:
-            worded = " or ".join(levels[::-1]) if len(levels) > 1 else levels[0]
-            reasons.append(f"{len(blocking)} open {worded}-risk finding{'s' if len(blocking) != 1 else ''} "
-                           f"(--fail-on {fail_on}): {', '.join(blocking)}")
+            above = "" if fail_on == "high" else " or above"
+            reasons.append(f"{len(blocking)} open finding{'s' if len(blocking) != 1 else ''} at {fail_on} "
+                           f"risk{above} (--fail-on {fail_on}): {', '.join(blocking)}")
     return {"passed": not reasons, "fail_under": fail_under, "fail_on": fail_on, "reasons": reasons,
             "blocking_findings": blocking}
 

@@ -265,7 +265,7 @@ def _type_problem(f: Field, value: Any) -> str | None:
         return None
     if f.kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"{f.label}: expects a number{unit}, got {_kind(value)}"
+            return f"{f.label}: expects a number{unit}, got {_kind(value)}{_number_hint(value)}"
         return None
     if f.kind == "bool":
         return None if isinstance(value, bool) else f"{f.label}: expects true or false, got {_kind(value)}"
@@ -283,6 +283,19 @@ def check_measurements(value: Any) -> dict[str, Any] | None:
     if errors:
         raise DesignFileError(errors)
     return clean
+
+
+def _number_hint(value: Any) -> str:
+    """PyYAML reads `1e3` (no dot) as text; say how to write it as a number."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        if "e" in value.lower():
+            return " (YAML reads an exponent without a dot as text: write 1.0e3, or 1000)"
+        return " (remove the quotes)"
+    return ""
 
 
 def _measurements(value: Any, base: str, bad) -> dict[str, Any] | None:
