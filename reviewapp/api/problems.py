@@ -1,6 +1,6 @@
 """RFC 9457 problem details: every error the API answers is one of these, as application/problem+json.
 
-    {"type": "https://…/docs/api.md#<slug>", "title": ..., "status": ..., "detail": ...,
+    {"type": "urn:ai-design-review:problem:<slug>", "title": ..., "status": ..., "detail": ...,
      "errors": [{"field": "requirements.latency_p99_ms", "message": "..."}]}
 
 `field` is a dotted path into the request body (or `header.If-Match`, `query.format`, `path.pk`),
@@ -22,7 +22,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 logger = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/problem+json"
-TYPE_BASE = "/docs/api.md#"
+# A stable, non-dereferenceable identifier per kind of problem; docs/api.md lists them.
+TYPE_BASE = "urn:ai-design-review:problem:"
 TITLES = {
     400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
     409: "Conflict", 412: "Precondition failed", 413: "Request body too large", 415: "Unsupported media type",

@@ -39,7 +39,7 @@ def unchanged(design):
 ])
 def test_a_malformed_create_names_the_field(api, saved, body, field):
     body = assert_problem(api.post("/designs", body), 400, field)
-    assert body["type"].endswith("#invalid-request") and body["title"] == "Bad request"
+    assert body["type"] == "urn:ai-design-review:problem:invalid-request" and body["title"] == "Bad request"
     assert unchanged(saved)
 
 
