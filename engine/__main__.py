@@ -260,7 +260,6 @@ def build_report(design: designfile.DesignFile, checklist, result, *, fail_under
     """The assessment as JSON-ready data: what every format renders (`--format json` prints it)."""
     evaluation = result.evaluation
     facts = result.facts
-    severity_rank = {s: i for i, s in enumerate(SEVERITIES)}
     return {
         "format": "ai-design-review/assessment",
         "version": 1,
@@ -288,8 +287,6 @@ def build_report(design: designfile.DesignFile, checklist, result, *, fail_under
         ],
         "sections": [{"key": s.key, "title": s.title} for s in checklist.ordered_sections()],
         "gate": gate(evaluation, fail_under=fail_under, fail_on=fail_on),
-        "_order": sorted(range(len(evaluation.findings)),
-                         key=lambda i: severity_rank.get(evaluation.findings[i].risk or "", 9)),
     }
 
 
@@ -333,8 +330,9 @@ def render_text(report: dict[str, Any]) -> str:
         out.append("")
         out.append("Warnings")
         out.extend(f"  {w['path']}: {w['message']}" for w in report["warnings"])
-    failing = [report["findings"][i] for i in report["_order"]
-               if report["findings"][i]["outcome"] in ("fail", "rule_error")]
+    rank = {severity: i for i, severity in enumerate(SEVERITIES)}
+    failing = sorted((f for f in report["findings"] if f["outcome"] in ("fail", "rule_error")),
+                     key=lambda f: rank.get(f["risk"] or "", len(rank)))  # most severe first, rule errors last
     out.append("")
     out.append("Failed findings" if failing else "Failed findings: none")
     for f in failing:
@@ -360,8 +358,7 @@ def render_text(report: dict[str, Any]) -> str:
 
 
 def render_json(report: dict[str, Any]) -> str:
-    public = {key: value for key, value in report.items() if not key.startswith("_")}
-    return json.dumps(public, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
 def render_junit(report: dict[str, Any]) -> str:
