@@ -15,12 +15,14 @@ from typing import Any, Literal
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Header, NinjaAPI, Query, Status
 
+from engine import deploy, designfile
 from engine.bench.design_spec import spec_from_facts
 from engine.checklist import ChecklistError
 from reviewapp.accounts.models import Membership, Role
@@ -181,6 +183,38 @@ def design_create(request: HttpRequest, response: HttpResponse, payload: s.Desig
     return Status(201, _design_out(design, response))
 
 
+# Before /designs/{pk}: Django takes the first pattern that matches the path.
+@api.post("/designs/import", response={201: s.DesignOut, **errors(400, 401, 403)}, tags=["designs"])
+def design_file_import(request: HttpRequest, response: HttpResponse, payload: s.DesignFileImportIn):
+    """A new design from a design file; a file with any problem creates nothing and each problem is
+    named by its path in the file (`file.inputs.requirements.latency_p99_ms`). Benchmark
+    measurements in the file are not imported (upload the result on the Benchmarks page)."""
+    teams = designs.teams_for_user(request.user)
+    if not teams:
+        raise PermissionDenied("You belong to no team yet: ask an admin to add you to one.")
+    team = next((t for t in teams if t.pk == payload.team), None)
+    if team is None:
+        raise Problem(400, "Not one of your teams.", errors=[{"field": "team", "message": "Not one of your teams."}])
+    try:
+        loaded = designfile.load(payload.file, gpu_catalog=gpu_catalog())
+    except designfile.DesignFileError as exc:
+        raise Problem(400, f"The design file was refused ({len(exc.errors)} problems); nothing was created.",
+                      errors=[{"field": f"file.{path}", "message": message} for path, message in exc.errors]) from None
+    form = DesignCreateForm({"team": team.pk, "name": payload.name.strip() or loaded.name,
+                             "description": loaded.description}, teams=teams)
+    if not form.is_valid():
+        raise Problem(400, "The design is not valid.", errors=form_errors(form))
+    try:
+        design = designs.design_create(team=team, name=form.cleaned_data["name"], user=request.user,
+                                       description=form.cleaned_data["description"], inputs=loaded.inputs)
+    except IntegrityError:  # the same name, created by someone else since the form's check
+        raise Problem(400, "The design is not valid.", errors=[
+            {"field": "name", "message": f"{team} already has a design named “{form.cleaned_data['name']}”."}]) from None
+    response["Location"] = reverse("api:design_get", args=[design.pk])
+    design.membership = membership_of(request.user, design.team_id)
+    return Status(201, _design_out(design, response))
+
+
 @api.get("/designs/{pk}", response={200: s.DesignOut, **READ}, tags=["designs"])
 def design_get(request: HttpRequest, response: HttpResponse, pk: int):
     """One design with its inputs; the ETag header (and `etag`) is its revision."""
@@ -224,6 +258,28 @@ def design_inputs_update(request: HttpRequest, response: HttpResponse, pk: int, 
         raise Problem(400, "The design inputs are not valid.", errors=field_errors(exc)) from None
     saved.membership = design.membership
     return _design_out(saved, response)
+
+
+# --- design files and Kubernetes manifests --------------------------------------------------------
+
+@api.get("/designs/{pk}/designfile", response={200: dict[str, Any], **READ}, tags=["designs"])
+def design_file_get(request: HttpRequest, pk: int):
+    """The design as a design file (JSON), with the measurements its assessment uses, so that
+    `python -m engine assess` on the file says what the page says."""
+    design = get_design_for_user(request, pk)
+    measurements = design_assessment(design).measurements
+    return designfile.dump(design.inputs, name=design.name, description=design.description, measurements=measurements)
+
+
+@api.get("/designs/{pk}/kubernetes", response={200: s.KubernetesOut, **READ}, tags=["designs"])
+def design_kubernetes(request: HttpRequest, pk: int):
+    """Kubernetes manifests for the design's serving tier (as the design page's Kubernetes tab),
+    or what is missing for them (`ok` false, `missing` lists it)."""
+    design = get_design_for_user(request, pk)
+    assessment = design_assessment(design)
+    result = deploy.generate(dict(assessment.document), assessment.facts.tree, name=design.name)
+    return {"ok": result.ok, "missing": list(result.missing), "documents": result.documents, "yaml": result.yaml,
+            "filename": deploy.yaml_filename(design.name)}
 
 
 # --- assessment ----------------------------------------------------------------------------------

@@ -185,3 +185,19 @@ class ReportOut(Schema):
     created_at: dt.datetime
     finished_at: dt.datetime | None
     pdf_url: str | None
+
+
+class DesignFileImportIn(Strict):
+    """A design file (docs/design-file.md) as a JSON object, imported as a new design."""
+
+    team: int = Field(description="Id of one of your teams (GET /teams).")
+    name: str = Field("", description="The new design's name; blank: the file's.")
+    file: dict[str, Any] = Field(description="The design file: {format, version, name, inputs, ...}.")
+
+
+class KubernetesOut(Schema):
+    ok: bool = Field(description="False while the design lacks what the manifests need (see `missing`).")
+    missing: list[str]
+    documents: list[dict[str, Any]]
+    yaml: str
+    filename: str

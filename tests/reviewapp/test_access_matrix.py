@@ -99,6 +99,9 @@ ROWS: dict[str, tuple[str, str]] = {
     "api:design_get": (API_TEAM_READ, ALL_405),
     "api:design_inputs_update": (ALL_405, ALL_405),  # PUT only (test_api_designs)
     "api:design_assessment_get": (API_TEAM_READ, ALL_405),
+    "api:design_file_get": (API_TEAM_READ, ALL_405),
+    "api:design_file_import": (ALL_405, API_EMPTY_BODY),
+    "api:design_kubernetes": (API_TEAM_READ, ALL_405),
     "api:design_assess": (ALL_405, API_EMPTY_BODY),
     "api:checklist_list": (API_SIGNED_IN, ALL_405),
     "api:checklist_export": (API_SIGNED_IN, ALL_405),  # published versions: anyone signed in

@@ -52,6 +52,8 @@ def reads(w):
         f"/checklists/{w['version'].pk}/export?format=aws-lens": SIGNED_IN,
         f"/designs/{d}": TEAM_READ,
         f"/designs/{d}/assessment": TEAM_READ,
+        f"/designs/{d}/designfile": TEAM_READ,
+        f"/designs/{d}/kubernetes": TEAM_READ,
         f"/designs/{d}/benchmarks": TEAM_READ,
         f"/designs/{d}/benchmarks/{w['run'].pk}": TEAM_READ,
         f"/designs/{d}/benchmarks/{w['run'].pk}/result": TEAM_READ,
