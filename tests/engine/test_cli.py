@@ -111,6 +111,8 @@ def test_it_fails_a_design_with_an_open_high_risk_with_exit_1(env, failing_file)
     assert "Gate: FAILED" in result.stdout and "(--fail-on high)" in result.stdout
     for key in high:
         assert key in result.stdout
+    failed = result.stdout.split("Failed findings")[1]
+    assert failed.index("[HIGH]") < failed.index("[MEDIUM]") < failed.index("[LOW]")  # most severe first
 
 
 def test_fail_on_counts_the_level_and_the_more_severe_ones(env, passing_file):
@@ -259,6 +261,8 @@ def test_a_bad_design_file_exits_2_naming_the_field_and_line(env, tmp_path):
     (["assess", "{design}", "--fail-on", "critical"], "invalid choice"),
     (["assess", "{design}", "--checklist", "a.json", "--lens", "b.json"], "not allowed with argument"),
     (["review", "{design}"], "invalid choice"),
+    (["assess", "{design}", "--output", "/nonexistent-dir/review.xml"], "cannot write the report"),
+    ([], "the following arguments are required"),
 ])
 def test_bad_usage_exits_2_with_a_message(env, passing_file, args, words):
     args = [str(passing_file) if a == "{design}" else a for a in args]
