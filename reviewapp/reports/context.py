@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import engine.design as schema
 from engine import vocabulary
 from engine.charts import benchmark_figures, cost_by_plan, latency_budget_breakdown
+from engine.deploy import generate as generate_manifests
 from reviewapp.designs.export import field_value
 from reviewapp.designs.models import Design
 from reviewapp.reviews.models import Milestone
@@ -110,6 +111,7 @@ def report_context(snapshot: Mapping[str, Any], *, milestone: Mapping[str, Any] 
         "accepted": _accepted(snapshot, findings, items, taken_at),
         "changes": _changes(previous, previous_snapshot, snapshot, diff, diff_note),
         "appendix": _appendix(snapshot, findings, items),
+        "kubernetes": _kubernetes(snapshot),
         "charts": charts,
     }
     context["toc"] = _toc(context)
@@ -584,6 +586,14 @@ def _appendix(snapshot, findings, items) -> list[dict[str, Any]]:
     return out
 
 
+def _kubernetes(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """The serving tier's manifests (engine.deploy) from the snapshot's inputs and facts, generated at
+    render time: deterministic, so a milestone's appendix reads the same forever."""
+    result = generate_manifests(dict(snapshot.get("inputs") or {}), dict(snapshot.get("facts") or {}),
+                                name=(snapshot.get("design") or {}).get("name") or "")
+    return {"yaml": result.yaml, "missing": list(result.missing), "documents": len(result.documents)}
+
+
 def _toc(context: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(anchor, title) of each chapter, in the order the template writes them."""
     toc = [("summary", "Executive summary"), ("requirements", "Requirements"), ("architecture", "Architecture"),
@@ -592,4 +602,5 @@ def _toc(context: Mapping[str, Any]) -> list[tuple[str, str]]:
     if context["changes"]:
         toc.append(("changes", "Changes since the previous milestone"))
     toc.append(("appendix", "Appendix: the full checklist, answers and rule traces"))
+    toc.append(("kubernetes", "Appendix: Kubernetes manifests"))
     return toc

@@ -183,4 +183,13 @@ def report_markdown(context: Mapping[str, Any]) -> str:
                 out.append(f"  {inline(step['field'])}: {inline(step['expression'])} → {inline(step['result'])}"
                            + (f" ({inline(facts)})" if facts else ""))
         out.append("")
+
+    kubernetes = context["kubernetes"]
+    out += ["## Appendix: Kubernetes manifests", ""]
+    if kubernetes["yaml"]:
+        # a fence longer than any run of backticks in the text (a model name could hold some)
+        fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", kubernetes["yaml"])), default=0))
+        out += [f"{fence}yaml", kubernetes["yaml"].rstrip("\n"), fence, ""]
+    else:
+        out += ["Not generated: the design lacks", ""] + [f"- {inline(m)}" for m in kubernetes["missing"]] + [""]
     return "\n".join(out).rstrip() + "\n"

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from engine.design import example_design
 from reviewapp.designs.models import Design
+from tests.reviewapp.checklist_fixtures import published  # noqa: F401
 
 
 @pytest.fixture
@@ -105,3 +106,58 @@ def test_a_get_writes_nothing(client_for, member, complete):
 
 def test_the_design_page_links_to_the_kubernetes_page(client_for, member, complete):
     assert page(complete).encode() in client_for(member).get(reverse("designs:detail", args=[complete.pk])).content
+
+
+# --- the report's appendix: generated from the milestone's snapshot, not the design as it is now -------------
+
+@pytest.fixture
+def milestone(owner, published, complete):
+    from reviewapp.reviews.services import milestone_create
+
+    return milestone_create(design=complete, user=owner, name="Before the board")
+
+
+def test_the_report_appendix_shows_the_milestone_s_manifests_after_the_design_changed(
+        client_for, member, complete, milestone):
+    from engine.deploy import generate
+
+    expected = generate(milestone.snapshot["inputs"], milestone.snapshot["facts"], name=complete.name).yaml
+    changed = example_design()
+    changed["architecture"]["gpus_per_replica"] = 4
+    changed["architecture"]["serving_framework"] = None
+    Design.objects.filter(pk=complete.pk).update(inputs=changed)
+    html = client_for(member).get(reverse("reports:milestone", args=[complete.pk, milestone.number])).content.decode()
+    assert '<section class="chapter new-page appendix" id="kubernetes">' in html
+    assert "Appendix: Kubernetes manifests" in html
+    assert "nvidia.com/gpu: &#x27;1&#x27;" in html and "nvidia.com/gpu: &#x27;4&#x27;" not in html
+    assert "kind: HorizontalPodAutoscaler" in html
+    assert "vllm/vllm-openai" in expected and "vllm/vllm-openai" in html
+    markdown = client_for(member).get(reverse("reports:milestone_md", args=[complete.pk, milestone.number]))
+    text = markdown.content.decode()
+    assert "## Appendix: Kubernetes manifests\n\n```yaml\n" + expected.rstrip("\n") + "\n```\n" in text
+    # the draft reads the design as it is now: its framework is blank, so the appendix lists what is missing
+    draft = client_for(member).get(reverse("reports:draft", args=[complete.pk])).content.decode()
+    assert 'class="manifests-missing"' in draft and "architecture.serving_framework" in draft
+
+
+def test_the_appendix_is_in_the_contents_and_the_layout_version_is_bumped(complete, milestone):
+    from reviewapp.reports.context import report_context
+    from reviewapp.reports.selectors import LAYOUT_VERSION
+
+    context = report_context(milestone.snapshot)
+    assert ("kubernetes", "Appendix: Kubernetes manifests") in context["toc"]
+    assert context["kubernetes"]["missing"] == [] and context["kubernetes"]["documents"] == 5
+    assert LAYOUT_VERSION >= 2
+
+
+def test_a_model_name_with_backticks_cannot_close_the_markdown_fence(complete, milestone):
+    from reviewapp.reports.context import report_context
+    from reviewapp.reports.markdown import report_markdown
+
+    snapshot = dict(milestone.snapshot)
+    snapshot["facts"] = {**snapshot["facts"],
+                         "requirements": {**snapshot["facts"]["requirements"], "model_name": "m```\n# evil"}}
+    text = report_markdown(report_context(snapshot))
+    section = text.split("## Appendix: Kubernetes manifests", 1)[1]
+    assert section.lstrip().startswith("````yaml\n")
+    assert "\n# evil" not in section
