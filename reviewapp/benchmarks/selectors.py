@@ -52,13 +52,18 @@ def design_shape_key(document: Mapping[str, Any] | None) -> str:
     return model_shape_key(validate(document or {}).document)
 
 
+def measured_runs(design):
+    """The runs whose measurements can be in force (`design`: a Design, its pk or an OuterRef)."""
+    return BenchmarkRun.objects.filter(design=design, status=BenchmarkRun.Status.SUCCEEDED, measurements__isnull=False)
+
+
 def measurements_in_force(design, document: Mapping[str, Any] | None = None) -> InForce | None:
     """What `engine.assess` should take as measurements for `design` described by `document`
     (default: its saved inputs). None when the design has no succeeded run with measurements.
     One query."""
     document = design.inputs if document is None else document
     runs = list(
-        BenchmarkRun.objects.filter(design=design, status=BenchmarkRun.Status.SUCCEEDED, measurements__isnull=False)
+        measured_runs(design)
         .defer("result", "spec")
         .select_related("pinned_by")
         .order_by("-finished_at", "-pk")

@@ -24,13 +24,13 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from typing import Any, Mapping
 
 from engine import assess as engine_assess
 from engine.checklist import Evaluation, Finding, Item
 
-from reviewapp.benchmarks.selectors import InForce, measurements_in_force
+from reviewapp.benchmarks.selectors import InForce, measured_runs, measurements_in_force
 from reviewapp.checklists.assessment import compiled_version
 from reviewapp.checklists.models import Answer, ChecklistVersion, DesignReview, RiskAcceptance
 from reviewapp.checklists.services import default_checklist, newest_published
@@ -74,11 +74,28 @@ class DesignAssessment:
 
 def design_review(design: Design) -> DesignReview | None:
     """The design's review with its version and checklist, and the number of the checklist's
-    newest published version (`newest_number`), in one query; None when not pinned."""
+    newest published version (`newest_number`), in one query (none when the design was fetched
+    `with_assessment`); None when not pinned."""
+    if hasattr(design, "review_newest_number") and Design.review.is_cached(design):  # read `with_assessment`
+        review = getattr(design, "review", None)
+        if review is not None:
+            review.newest_number = design.review_newest_number
+        return review
     newest = (ChecklistVersion.objects.published().filter(checklist=OuterRef("version__checklist"))
               .order_by("-number").values("number")[:1])
     return (DesignReview.objects.select_related("version__checklist").annotate(newest_number=Subquery(newest))
             .filter(design=design).first())
+
+
+def with_assessment(designs: QuerySet) -> QuerySet:
+    """For `get_design_for_user(..., extend=...)`: what `design_assessment` reads first, joined
+    to the design's own query — its review with the pinned version and checklist, the newest
+    published version's number, and whether any run has measurements (most designs have none,
+    and then `measurements_in_force` needs no query)."""
+    newest = (ChecklistVersion.objects.published().filter(checklist=OuterRef("review__version__checklist"))
+              .order_by("-number").values("number")[:1])
+    return designs.select_related("review__version__checklist").annotate(
+        review_newest_number=Subquery(newest), has_measured_runs=Exists(measured_runs(OuterRef("pk"))))
 
 
 def digest(*parts: Any) -> str:
@@ -121,7 +138,7 @@ def design_assessment(design: Design, *, document: Mapping[str, Any] | None = No
     today = today or dt.date.today()
     review = design_review(design)
     version = review.version if review is not None else newest_published(default_checklist())
-    in_force = measurements_in_force(design, document)
+    in_force = None if getattr(design, "has_measured_runs", True) is False else measurements_in_force(design, document)
     measurements = in_force.measurements if in_force else None
     answers = {a.item_key: a for a in review.answers.all()} if review else {}
     acceptances = {a.item_key: a for a in review.acceptances.all()} if review else {}

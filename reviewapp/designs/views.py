@@ -17,7 +17,7 @@ from reviewapp.designs.explain import explain_number, related_paths
 from reviewapp.designs.export import requirements_filename, requirements_markdown
 from reviewapp.designs.forms import DesignCreateForm, DesignEditForm
 from reviewapp.designs.models import Design
-from reviewapp.designs.selectors import design_assessment, digest
+from reviewapp.designs.selectors import design_assessment, digest, with_assessment
 from reviewapp.reviews.selectors import review_panel, with_review_counts
 
 
@@ -48,7 +48,7 @@ def design_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def design_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    design = get_design_for_user(request, pk, annotate=with_review_counts())
+    design = get_design_for_user(request, pk, extend=lambda designs: with_review_counts(with_assessment(designs)))
     catalog = gpu_catalog()
     # Lazy: the saved design's form markup usually comes from the cache (_inputs_form.html).
     form = SimpleLazyObject(lambda: DesignInputsForm(design_inputs=design.inputs, revision=design.revision,
@@ -113,7 +113,7 @@ def design_save_inputs(request: HttpRequest, pk: int) -> HttpResponse:
 def design_preview_inputs(request: HttpRequest, pk: int) -> HttpResponse:
     """The numbers and findings the posted (unsaved) values imply, in one response: the numbers
     panel, and the findings panel and every field's errors out of band."""
-    design = get_design_for_user(request, pk, role=Role.MEMBER)
+    design = get_design_for_user(request, pk, role=Role.MEMBER, extend=with_assessment)
     membership = design.membership
     catalog = gpu_catalog()
     form = DesignInputsForm(request.POST, design_inputs=design.inputs, revision=design.revision, gpu_catalog=catalog)

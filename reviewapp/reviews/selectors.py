@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -84,14 +84,14 @@ def review_panel(request, assessment: DesignAssessment, *, saved: bool = True) -
     return panel
 
 
-def with_review_counts() -> dict[str, Any]:
-    """For `get_design_for_user(..., annotate=...)`: the review control's milestone and decision
+def with_review_counts(designs: QuerySet) -> QuerySet:
+    """For `get_design_for_user(..., extend=...)`: the review control's milestone and decision
     counts read with the design itself instead of by queries of their own."""
     def count(model):
         rows = model.objects.filter(design=OuterRef("pk")).order_by().values("design").annotate(n=Count("pk"))
         return Coalesce(Subquery(rows.values("n")), 0)
 
-    return {"milestone_count": count(Milestone), "decision_count": count(Decision)}
+    return designs.annotate(milestone_count=count(Milestone), decision_count=count(Decision))
 
 
 def milestone_count(design: Design) -> int:
