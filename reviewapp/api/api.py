@@ -34,7 +34,7 @@ from reviewapp.benchmarks import services as benchmarks
 from reviewapp.benchmarks.forms import RunForm
 from reviewapp.benchmarks.models import BenchmarkRun
 from reviewapp.benchmarks.selectors import runs_for_design
-from reviewapp.benchmarks.specs import ADJUSTABLE, build_spec
+from reviewapp.benchmarks.specs import build_spec
 from reviewapp.checklists.convert import version_checklist, version_export
 from reviewapp.checklists.models import ChecklistVersion
 from reviewapp.designs import services as designs
@@ -147,8 +147,8 @@ def _design_out(design: Design, response: HttpResponse | None = None) -> dict:
 @api.get("/designs", response={200: list[s.DesignSummaryOut], **errors(401)}, tags=["designs"])
 def design_list(request: HttpRequest):
     """The designs of your teams."""
-    designs_ = Design.objects.for_user(request.user).select_related("team").annotate(user_role=F("team__memberships__role"))
-    return [_design_out(d) for d in designs_]
+    rows = Design.objects.for_user(request.user).select_related("team")
+    return [_design_out(d) for d in rows.annotate(user_role=F("team__memberships__role"))]
 
 
 def _validated_inputs(payload: s.DesignInputsIn | dict, *, catalog: dict, prefix: str = "") -> dict:
@@ -156,7 +156,8 @@ def _validated_inputs(payload: s.DesignInputsIn | dict, *, catalog: dict, prefix
     engine check as the forms)."""
     data = payload if isinstance(payload, dict) else payload.model_dump()
     result = validate_inputs(data, gpu_catalog=catalog)
-    problems = [{"field": prefix + key, "message": "Unknown field (not part of a design)."} for key in result.unknown_keys]
+    problems = [{"field": prefix + key, "message": "Unknown field (not part of a design)."}
+                for key in result.unknown_keys]
     problems += [{"field": prefix + key, "message": m} for key, messages in result.errors.items() for m in messages]
     if problems:
         raise Problem(400, "The design inputs are not valid: " + ", ".join(p["field"] for p in problems[:5]) + ".",
@@ -208,8 +209,8 @@ def design_file_import(request: HttpRequest, response: HttpResponse, payload: s.
         design = designs.design_create(team=team, name=form.cleaned_data["name"], user=request.user,
                                        description=form.cleaned_data["description"], inputs=loaded.inputs)
     except IntegrityError:  # the same name, created by someone else since the form's check
-        raise Problem(400, "The design is not valid.", errors=[
-            {"field": "name", "message": f"{team} already has a design named “{form.cleaned_data['name']}”."}]) from None
+        taken = f"{team} already has a design named “{form.cleaned_data['name']}”."
+        raise Problem(400, "The design is not valid.", errors=[{"field": "name", "message": taken}]) from None
     response["Location"] = reverse("api:design_get", args=[design.pk])
     design.membership = membership_of(request.user, design.team_id)
     return Status(201, _design_out(design, response))
@@ -236,7 +237,8 @@ def _revision_from(if_match: str | None, design: Design) -> int:
         who = design.updated_by.get_username() if design.updated_by_id and design.updated_by else "someone"
         raise Problem(412, f"The design is at revision {design.revision} (ETag {etag(design)}), saved by {who}; "
                       "your If-Match does not match it. Nothing was saved: read it again, then apply your changes.",
-                      errors=[{"field": "header.If-Match", "message": f"Does not match the current ETag {etag(design)}."}],
+                      errors=[{"field": "header.If-Match",
+                               "message": f"Does not match the current ETag {etag(design)}."}],
                       headers={"ETag": etag(design)})
     return int(match.group(1))
 

@@ -7,7 +7,8 @@ class ApiTokenQuerySet(models.QuerySet):
     def usable(self, now=None) -> "ApiTokenQuerySet":
         """Not revoked and not expired."""
         now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+        not_expired = models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        return self.filter(not_expired, revoked_at__isnull=True)
 
 
 class ApiToken(models.Model):

@@ -7,7 +7,6 @@ import pytest
 
 from reviewapp.benchmarks.models import BenchmarkRun
 from reviewapp.checklists import services as checklists
-from reviewapp.checklists.models import ChecklistVersion
 from tests.reviewapp.api_fixtures import api_for, assert_problem  # noqa: F401
 from tests.reviewapp.benchmark_fixtures import make_run, tiny_design  # noqa: F401
 from tests.reviewapp.checklist_fixtures import sample

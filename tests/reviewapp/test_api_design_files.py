@@ -71,8 +71,6 @@ def test_outsiders_cannot_export_or_read_manifests(api_for, outsider, saved):
 
 
 def test_manifests_of_a_complete_design_and_what_an_empty_one_misses(api_for, member, saved, team):
-    from engine.deploy import generate  # noqa: F401  (the engine the endpoint calls)
-
     api = api_for(member)
     body = api.get(f"/designs/{saved.pk}/kubernetes").json()
     assert body["ok"] is True and body["missing"] == [] and body["yaml"]
