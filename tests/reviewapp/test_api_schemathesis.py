@@ -5,8 +5,9 @@ every answer conforms to its documented schema, status code and content type.
 Bounded and deterministic: derandomized Hypothesis with MAX_EXAMPLES per operation (the whole
 file takes well under a minute on two cores). Runs under CI=true like any other test (no skip).
 
-Path parameters are pointed at the world's real objects for most examples (else nearly every
-call would be a 404); the team's cap on benchmark runs is 0, so a generated run request is
+Path parameters, team ids and If-Match headers are pointed at the world's real objects for
+most examples (else nearly every call would be a 404, 400 or 412, and no write would happen);
+the team's cap on benchmark runs is 0, so a generated run request is
 refused (409) rather than queued for a real worker.
 """
 
@@ -49,7 +50,23 @@ def world(db, team, owner, member):
     milestone = reviews.milestone_create(design=design, user=owner, name="Baseline")
     report = Report.objects.create(design=design, milestone=milestone, requested_by=owner)
     return {"pk": design.pk, "run_pk": run.pk, "number": milestone.number, "report_pk": report.pk,
-            "version_pk": version.pk, "token": token_for(member)}
+            "version_pk": version.pk, "team": team.pk, "token": token_for(member)}
+
+
+def aim_at_the_world(case, world) -> None:
+    """Point most generated ids at real objects, so that examples reach the endpoints' logic and
+    writes really happen: odd generated values stay as they are (a 404 or 400 path)."""
+    from reviewapp.designs.models import Design
+
+    for name, value in (case.path_parameters or {}).items():
+        if name in world and not (isinstance(value, int) and value % 2):
+            case.path_parameters[name] = world[name]
+    body = case.body if isinstance(case.body, dict) else None
+    if body is not None and isinstance(body.get("team"), int) and not body["team"] % 2:
+        body["team"] = world["team"]  # a create in the member's team
+    if case.headers is not None and "If-Match" in case.headers and case.path_parameters.get("pk") == world["pk"]:
+        if len(case.headers["If-Match"]) % 2 == 0:  # the current ETag: the update is applied
+            case.headers["If-Match"] = f'"{Design.objects.get(pk=world["pk"]).revision}"'
 
 
 @pytest.mark.django_db(transaction=True)
@@ -58,9 +75,6 @@ def world(db, team, owner, member):
                      suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case, world, live_server, settings):
     settings.BENCHMARK_MAX_ACTIVE_RUNS_PER_TEAM = 0
-    for name, value in (case.path_parameters or {}).items():
-        # Odd generated values keep the random id (a 404); the rest go to the real object.
-        if name in world and not (isinstance(value, int) and value % 2):
-            case.path_parameters[name] = world[name]
+    aim_at_the_world(case, world)
     case.call_and_validate(base_url=live_server.url, headers={"Authorization": f"Bearer {world['token']}"},
                            checks=CHECKS)
