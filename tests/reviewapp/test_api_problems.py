@@ -119,3 +119,9 @@ def test_an_unexpected_error_is_a_500_problem_without_internals(api, saved, monk
     response = api.get(f"/designs/{saved.pk}/assessment")
     body = assert_problem(response, 500)
     assert "secret internals" not in response.content.decode() and body["errors"] == []
+
+
+@pytest.mark.parametrize("path", ["/designs/99999999999999999999999", "/designs/9223372036854775808/benchmarks/1",
+                                  "/checklists/-99999999999999999999/export"])
+def test_ids_beyond_the_databases_integers_are_404_not_a_crash(api, path):
+    assert_problem(api.get(path), 404)
