@@ -121,6 +121,16 @@ class _Reader:
         return value
 
 
+    def text(self, path: str) -> str | None:
+        """A choice or a name: a non-empty string, else None (a wrong type counts as blank)."""
+        value = self.get(path)
+        return value if isinstance(value, str) and value else None
+
+    def items(self, path: str) -> list[str]:
+        value = self.get(path)
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 def _walk(tree: Any, path: str) -> Any:
     node = tree
     for part in path.split("."):
@@ -144,7 +154,7 @@ def _num(value: Any) -> float | None:
 
 def dns_name(text: str, default: str = "model-server", max_length: int = 40) -> str:
     """A DNS-1123 label from a design's name (lower case, dashes), short enough for the suffixes."""
-    name = re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")[:max_length].strip("-")
+    name = re.sub(r"[^a-z0-9]+", "-", str(text or "").lower()).strip("-")[:max_length].strip("-")
     if not name or not name[0].isalpha():
         name = (f"m-{name}" if name else default)[:max_length].strip("-")
     return name
@@ -153,7 +163,7 @@ def dns_name(text: str, default: str = "model-server", max_length: int = 40) -> 
 def missing_inputs(r: _Reader) -> list[str]:
     """What is missing before manifests can be written: one sentence each, naming the field."""
     missing: list[str] = []
-    framework = r.get("architecture.serving_framework")
+    framework = r.text("architecture.serving_framework")
     if framework is None:
         missing.append("Serving framework (architecture.serving_framework) is blank: it sets the image, "
                        "ports and health endpoints.")
@@ -163,9 +173,9 @@ def missing_inputs(r: _Reader) -> list[str]:
     elif framework not in FRAMEWORKS:
         missing.append(f"Serving framework (architecture.serving_framework) '{framework}' has no manifest "
                        "template.")
-    if not r.get("requirements.model_name"):
+    if not r.text("requirements.model_name"):
         missing.append("Model name (requirements.model_name) is blank: the server needs the model to load.")
-    if r.get("architecture.gpu_type") is None:
+    if r.text("architecture.gpu_type") is None:
         missing.append("Accelerator (architecture.gpu_type) is blank: it sets the GPU (or CPU) resources.")
     if _int(r.get("capacity.replicas")) is None or _int(r.get("capacity.replicas_for_load")) is None:
         missing.append("Replicas at peak (capacity.replicas) cannot be computed yet: it needs the traffic "
@@ -175,13 +185,13 @@ def missing_inputs(r: _Reader) -> list[str]:
         missing.append("Model weights (capacity.estimate.weights_gb) cannot be computed yet: it needs the "
                        "parameter count (requirements.model_params_billions); it sizes host memory and the "
                        "model load time.")
-    if r.get("architecture.redundancy") is None:
+    if r.text("architecture.redundancy") is None:
         missing.append("Redundancy (architecture.redundancy) is blank: it decides the spread over zones.")
-    if r.get("architecture.rollout_strategy") is None:
+    if r.text("architecture.rollout_strategy") is None:
         missing.append("Rollout (architecture.rollout_strategy) is blank: it decides the Deployments.")
-    elif r.get("architecture.rollout_strategy") == "canary" and _num(r.get("architecture.canary_traffic_pct")) is None:
+    elif r.text("architecture.rollout_strategy") == "canary" and _num(r.get("architecture.canary_traffic_pct")) is None:
         missing.append("Canary traffic share (architecture.canary_traffic_pct) is blank: it sizes the canary.")
-    signal = r.get("architecture.autoscaling_signal")
+    signal = r.text("architecture.autoscaling_signal")
     if signal is None:
         missing.append("Autoscaling signal (architecture.autoscaling_signal) is blank: it decides the "
                        "HorizontalPodAutoscaler.")
@@ -194,11 +204,11 @@ def missing_inputs(r: _Reader) -> list[str]:
 
 
 def plan(r: _Reader) -> Plan:
-    regions = max(_int(r.get("capacity.failure_domains")) or 1, 1) if r.get("architecture.redundancy") == \
+    regions = max(_int(r.get("capacity.failure_domains")) or 1, 1) if r.text("architecture.redundancy") == \
         "multi_region" else 1
     peak = _int(r.get("capacity.replicas")) or 0
     load = _int(r.get("capacity.replicas_for_load")) or 0
-    autoscaled = r.get("architecture.autoscaling_signal") in HPA_SIGNALS
+    autoscaled = r.text("architecture.autoscaling_signal") in HPA_SIGNALS
     hpa_min = hpa_max = None
     raised = False
     if autoscaled:
@@ -211,7 +221,7 @@ def plan(r: _Reader) -> Plan:
     else:
         stable = math.ceil(peak / regions)
     canary = None
-    if r.get("architecture.rollout_strategy") == "canary":
+    if r.text("architecture.rollout_strategy") == "canary":
         share = min(max(_num(r.get("architecture.canary_traffic_pct")) or 0.0, 0.0), 100.0)
         if share >= 100.0:
             canary = stable
@@ -259,9 +269,9 @@ def _per_region(text: str, p: Plan) -> str:
 def build(r: _Reader, name: str) -> tuple[list[dict], list[str]]:
     """The manifests (with `Sourced` comments) and the header's comment lines."""
     p = plan(r)
-    fw = FRAMEWORKS[r.get("architecture.serving_framework")]
-    rollout = r.get("architecture.rollout_strategy")
-    signal = r.get("architecture.autoscaling_signal")
+    fw = FRAMEWORKS[r.text("architecture.serving_framework")]
+    rollout = r.text("architecture.rollout_strategy")
+    signal = r.text("architecture.autoscaling_signal")
     header = [
         f"Kubernetes manifests for the serving tier of '{name}', generated from its reviewed design.",
         "Every value's comment names the design field or fact it came from; 'assumption' marks a default",
@@ -273,13 +283,13 @@ def build(r: _Reader, name: str) -> tuple[list[dict], list[str]]:
     if signal == "schedule":
         header.append("Autoscaling signal 'schedule' (architecture.autoscaling_signal): an HPA cannot follow a "
                       "schedule, so the fleet is fixed at peak size; scale it with your scheduler.")
-    if signal in HPA_SIGNALS and not (signal == "gpu_utilisation" and r.get("cost.gpu_kind") == "cpu"):
+    if signal in HPA_SIGNALS and not (signal == "gpu_utilisation" and r.text("cost.gpu_kind") == "cpu"):
         header.append("The HPA reads a Pods metric through the custom metrics API (e.g. prometheus-adapter); "
                       "the metric name is an assumption to match to your exporter.")
     if rollout == "shadow":
         header.append("Shadow rollout: mirroring requests to the shadow Deployment needs a proxy or mesh; "
                       "core APIs cannot mirror traffic, so the shadow has its own Service.")
-    if not r.get("architecture.health_checks"):
+    if not r.items("architecture.health_checks"):
         header.append("No health checks chosen (architecture.health_checks): the pods have no probes.")
 
     documents: list[dict] = []
@@ -293,10 +303,15 @@ def build(r: _Reader, name: str) -> tuple[list[dict], list[str]]:
         tracks = [("stable", p.stable_replicas, True)]
     for track, replicas, primary in tracks:
         documents.append(_deployment(r, p, fw, name, track, replicas, primary))
-    service_track = "blue" if rollout == "blue_green" else None
-    documents.append(_service(fw, name, name, service_track))
+    if rollout == "blue_green":
+        documents.append(_service(fw, name, name, "blue"))
+    elif rollout == "canary":
+        documents.append(_service(fw, name, name, None, "both tracks (stable and canary) behind one Service: "
+                                                        "traffic splits by ready endpoints"))
+    else:
+        documents.append(_service(fw, name, name, "stable", f"{rollout} - the stable track"))
     if rollout == "shadow":
-        documents.append(_service(fw, name, f"{name}-shadow", "shadow"))
+        documents.append(_service(fw, name, f"{name}-shadow", "shadow", "shadow - the shadow track only"))
     if signal in HPA_SIGNALS:
         primary_track = tracks[0][0]
         documents.append(_hpa(r, p, fw, name, f"{name}-{primary_track}"))
@@ -310,8 +325,8 @@ def _labels(name: str, track: str) -> dict:
 
 
 def _deployment(r: _Reader, p: Plan, fw: Framework, name: str, track: str, replicas: int, primary: bool) -> dict:
-    signal = r.get("architecture.autoscaling_signal")
-    rollout = r.get("architecture.rollout_strategy")
+    signal = r.text("architecture.autoscaling_signal")
+    rollout = r.text("architecture.rollout_strategy")
     if track == "canary":
         total = p.stable_replicas + replicas
         actual = 100.0 * replicas / total if total else 0.0
@@ -324,7 +339,8 @@ def _deployment(r: _Reader, p: Plan, fw: Framework, name: str, track: str, repli
     elif track == "shadow":
         replicas_comment = "shadow (architecture.rollout_strategy): sized as the stable track"
     elif signal in HPA_SIGNALS:
-        replicas_comment = "the HPA's minReplicas (max(1, capacity.min_replicas_effective)); the HPA owns it from here"
+        replicas_comment = _per_region("the HPA's minReplicas (max(1, capacity.min_replicas_effective)); the HPA "
+                                       "owns it from here", p)
     elif signal == "schedule":
         replicas_comment = _per_region("capacity.replicas (peak; 'schedule' autoscaling is not generated)", p)
     else:
@@ -341,7 +357,7 @@ def _deployment(r: _Reader, p: Plan, fw: Framework, name: str, track: str, repli
         container["args"] = args
     if fw.key == "custom":
         container["env"] = [{"name": "MODEL_NAME",
-                             "value": S(str(r.get("requirements.model_name")), "requirements.model_name")},
+                             "value": S(str(r.text("requirements.model_name")), "requirements.model_name")},
                             {"name": "PORT", "value": S(str(fw.port), f"assumption: port {fw.port}")}]
     container["ports"] = [{"name": "http", "containerPort": S(fw.port, f"{fw.label} HTTP port")}] + [
         {"name": port_name, "containerPort": S(number, f"{fw.label} {port_name} port")}
@@ -349,7 +365,7 @@ def _deployment(r: _Reader, p: Plan, fw: Framework, name: str, track: str, repli
     container["resources"] = _resources(r)
     container.update(_probes(r, p, fw))
     pod_spec: dict[str, Any] = {"containers": [container]}
-    gpu = r.get("cost.gpu_kind") != "cpu"
+    gpu = r.text("cost.gpu_kind") != "cpu"
     if gpu:
         pod_spec["tolerations"] = [S({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
                                      "GPU nodes are usually tainted nvidia.com/gpu (assumption)")]
@@ -377,11 +393,11 @@ def _deployment(r: _Reader, p: Plan, fw: Framework, name: str, track: str, repli
 
 
 def _args(r: _Reader, fw: Framework) -> list:
-    model = str(r.get("requirements.model_name"))
+    model = str(r.text("requirements.model_name"))
     gpus = _int(r.get("capacity.gpus_per_replica")) or 1
     batch = _int(r.get("architecture.max_batch_size"))
     seq = _int(r.get("requirements.sequence_length_tokens"))
-    quant = r.get("architecture.quantization")
+    quant = r.text("architecture.quantization")
     gpus_src = "capacity.gpus_per_replica (architecture.gpus_per_replica)"
     if fw.key == "vllm":
         args = ["--model", S(model, "requirements.model_name"), "--port", S(str(fw.port), "vLLM HTTP port"),
@@ -425,7 +441,7 @@ def _resources(r: _Reader) -> dict:
                                              "(assumption)")
     requests: dict[str, Any] = {"cpu": cpu, "memory": memory}
     limits: dict[str, Any] = {"memory": memory}
-    if r.get("cost.gpu_kind") != "cpu":
+    if r.text("cost.gpu_kind") != "cpu":
         gpu_count = S(str(gpus), "capacity.gpus_per_replica (architecture.gpus_per_replica); "
                                  f"accelerator: architecture.gpu_type {r.get('architecture.gpu_type')}")
         requests["nvidia.com/gpu"] = gpu_count
@@ -442,7 +458,7 @@ def _probe(path: str, port: str, period: int, timeout: S, failures: int | S) -> 
 
 
 def _probes(r: _Reader, p: Plan, fw: Framework) -> dict:
-    checks = r.get("architecture.health_checks") or []
+    checks = r.items("architecture.health_checks") or []
     timeout = S(p.probe_timeout_s, p.probe_timeout_source)
     probes: dict[str, Any] = {}
     if "startup" in checks:
@@ -466,7 +482,7 @@ def _probes(r: _Reader, p: Plan, fw: Framework) -> dict:
 
 
 def _spread(r: _Reader, p: Plan, labels: dict) -> list:
-    redundancy = r.get("architecture.redundancy")
+    redundancy = r.text("architecture.redundancy")
     if redundancy not in ("multi_zone", "multi_region"):
         return []
     if redundancy == "multi_zone":
@@ -480,13 +496,15 @@ def _spread(r: _Reader, p: Plan, labels: dict) -> list:
                "labelSelector": {"matchLabels": labels}}, comment)]
 
 
-def _service(fw: Framework, name: str, service_name: str, track: str | None) -> dict:
+def _service(fw: Framework, name: str, service_name: str, track: str | None, comment: str = "") -> dict:
     selector: dict[str, Any] = {"app.kubernetes.io/name": name}
-    if track:
-        selector["track"] = S(track, "the live slot (blue-green: switch to green to cut over)" if track == "blue"
-                              else "the shadow track only")
+    if track == "blue":
+        selector["track"] = S(track, "architecture.rollout_strategy: blue_green - the live slot; switch to green "
+                                     "to cut over")
+    elif track:
+        selector["track"] = S(track, f"architecture.rollout_strategy: {comment}")
     else:
-        selector = S(selector, "every track (stable and canary) behind one Service")
+        selector = S(selector, f"architecture.rollout_strategy: canary - {comment}")
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -505,9 +523,9 @@ def _quantity(value: float) -> str:
 
 
 def _hpa(r: _Reader, p: Plan, fw: Framework, name: str, target: str) -> dict:
-    signal = r.get("architecture.autoscaling_signal")
+    signal = r.text("architecture.autoscaling_signal")
     util = _num(r.get("capacity.target_utilisation_pct")) or 70.0
-    if signal == "gpu_utilisation" and r.get("cost.gpu_kind") == "cpu":
+    if signal == "gpu_utilisation" and r.text("cost.gpu_kind") == "cpu":
         metric = S({"type": "Resource", "resource": {"name": "cpu", "target": {
             "type": "Utilization", "averageUtilization": S(max(1, round(util)), "capacity.target_utilisation_pct")}}},
             "architecture.autoscaling_signal: gpu_utilisation on a CPU accelerator (architecture.gpu_type): CPU")

@@ -232,3 +232,22 @@ def test_golden_file_per_framework(framework):
         path.write_text(text)
     assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
     assert text == path.read_text()
+
+
+def test_a_shadow_gets_no_live_traffic():
+    result = _generate(design(rollout_strategy="shadow"))
+    _valid(result)
+    live, shadow = _of(result, "Service")
+    assert live["spec"]["selector"]["track"] == "stable"
+    assert shadow["metadata"]["name"].endswith("-shadow") and shadow["spec"]["selector"]["track"] == "shadow"
+
+
+@pytest.mark.parametrize("junk", [None, 3, 2.5, True, "x", [], ["a", 1], {"a": 1}, float("nan"), float("inf")])
+def test_values_of_the_wrong_type_count_as_blank_and_never_raise(junk):
+    document = example_design()
+    tree = facts_of(document)
+    for section in ("architecture", "requirements", "capacity"):
+        broken = {**tree, section: {key: junk for key in tree[section]}}
+        result = generate(document, broken, name=junk)  # type: ignore[arg-type]
+        assert result.missing or result.documents
+    assert generate({}, {}).missing and generate(None, None).missing  # type: ignore[arg-type]
