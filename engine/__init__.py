@@ -6,6 +6,7 @@ Public entry points:
 - ``engine.facts``: ``build_facts`` and the generated ``fact_reference``.
 - ``engine.planning``: traffic, latency budget, data volume, capacity and cost calculators.
 - ``engine.checklist``: CEL rules, scoring, our JSON format and AWS custom lenses.
+- ``engine.deploy``: Kubernetes manifests for a design's serving tier (``generate(inputs, facts)``).
 - ``engine.serving`` / ``engine.bench``: the reference batched-serving core and its
   benchmark harness (``python -m engine.bench``), which need only torch and numpy.
 """
