@@ -24,13 +24,15 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import BooleanField, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from typing import Any, Mapping
 
 from engine import assess as engine_assess
 from engine.checklist import Evaluation, Finding, Item
 
-from reviewapp.benchmarks.selectors import InForce, measured_runs, measurements_in_force
+from reviewapp.benchmarks.models import BenchmarkRun
+from reviewapp.benchmarks.selectors import InForce, measurements_in_force
 from reviewapp.checklists.assessment import compiled_version
 from reviewapp.checklists.models import Answer, ChecklistVersion, DesignReview, RiskAcceptance
 from reviewapp.checklists.services import default_checklist, newest_published
@@ -91,11 +93,22 @@ def with_assessment(designs: QuerySet) -> QuerySet:
     """For `get_design_for_user(..., extend=...)`: what `design_assessment` reads first, joined
     to the design's own query — its review with the pinned version and checklist, the newest
     published version's number, and whether any run has measurements (most designs have none,
-    and then `measurements_in_force` needs no query)."""
-    newest = (ChecklistVersion.objects.published().filter(checklist=OuterRef("review__version__checklist"))
-              .order_by("-number").values("number")[:1])
+    and then `measurements_in_force` needs no query).
+
+    The two subqueries are SQL written here: the ORM took about 1 ms to compile them, per request
+    (benchmarks/page_profile.py), against 0.1 ms for the same SQL as `RawSQL`."""
+    version, review, run = ChecklistVersion._meta, DesignReview._meta, BenchmarkRun._meta
+    design = f'"{Design._meta.db_table}"."id"'
+    newest = (f'SELECT MAX(v."number") FROM "{version.db_table}" v '
+              f'JOIN "{version.db_table}" pinned ON pinned."checklist_id" = v."checklist_id" '
+              f'JOIN "{review.db_table}" r ON r."version_id" = pinned."id" '
+              f'WHERE r."design_id" = {design} AND v."status" = %s')
+    measured = (f'SELECT EXISTS (SELECT 1 FROM "{run.db_table}" b WHERE b."design_id" = {design} '
+                f'AND b."status" = %s AND b."measurements" IS NOT NULL)')
     return designs.select_related("review__version__checklist").annotate(
-        review_newest_number=Subquery(newest), has_measured_runs=Exists(measured_runs(OuterRef("pk"))))
+        review_newest_number=RawSQL(newest, (ChecklistVersion.Status.PUBLISHED.value,), output_field=IntegerField()),
+        has_measured_runs=RawSQL(measured, (BenchmarkRun.Status.SUCCEEDED.value,), output_field=BooleanField()),
+    )
 
 
 def digest(*parts: Any) -> str:
@@ -138,7 +151,7 @@ def design_assessment(design: Design, *, document: Mapping[str, Any] | None = No
     today = today or dt.date.today()
     review = design_review(design)
     version = review.version if review is not None else newest_published(default_checklist())
-    in_force = None if getattr(design, "has_measured_runs", True) is False else measurements_in_force(design, document)
+    in_force = measurements_in_force(design, document) if getattr(design, "has_measured_runs", True) else None
     measurements = in_force.measurements if in_force else None
     answers = {a.item_key: a for a in review.answers.all()} if review else {}
     acceptances = {a.item_key: a for a in review.acceptances.all()} if review else {}

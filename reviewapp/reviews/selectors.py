@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import IntegerField, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from reviewapp.designs.models import Design
@@ -86,10 +86,14 @@ def review_panel(request, assessment: DesignAssessment, *, saved: bool = True) -
 
 def with_review_counts(designs: QuerySet) -> QuerySet:
     """For `get_design_for_user(..., extend=...)`: the review control's milestone and decision
-    counts read with the design itself instead of by queries of their own."""
+    counts read with the design itself instead of by queries of their own (as SQL written here:
+    the ORM's subqueries cost about 1 ms to compile, these 0.1 ms)."""
+    design = f'"{Design._meta.db_table}"."id"'
+
     def count(model):
-        rows = model.objects.filter(design=OuterRef("pk")).order_by().values("design").annotate(n=Count("pk"))
-        return Coalesce(Subquery(rows.values("n")), 0)
+        table = model._meta.db_table
+        return RawSQL(f'SELECT COUNT(*) FROM "{table}" WHERE "{table}"."design_id" = {design}', (),
+                      output_field=IntegerField())
 
     return designs.annotate(milestone_count=count(Milestone), decision_count=count(Decision))
 

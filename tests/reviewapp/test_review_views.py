@@ -288,3 +288,29 @@ def test_staff_read_the_review_record_in_the_admin_and_cannot_change_it(client_f
     assert client.post(f"/admin/reviews/historyevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.get("/admin/reviews/decision/add/").status_code == 403
     assert counts() == before
+
+
+def test_the_design_page_reads_its_review_with_the_design_and_stays_right(client_for, member, reviewer, published,
+                                                                         in_review):
+    """The page reads the pinned version, the newest version's number and the milestone and
+    decision counts with the design's own query (designs.selectors.with_assessment,
+    reviews.selectors.with_review_counts): what it shows must follow every change to them."""
+    from reviewapp.checklists import services as checklists
+
+    def page():
+        return client_for(member).get(reverse("designs:detail", args=[in_review.pk])).content.decode()
+
+    milestones = Milestone.objects.filter(design=in_review).count()
+    html = page()
+    assert f"Milestones ({milestones})" in html and 'data-testid="decision-comment"' not in html
+    assert "Version 2 is published." not in html
+    services.milestone_create(design=in_review, user=member, name="Before the board")
+    services.review_decide(design=in_review, user=reviewer, outcome="changes_requested", comment="Split the tiers.",
+                           revision=in_review.revision)
+    checklists.review_for_design(design=in_review)  # pinned to v1 (already, or now)
+    checklists.version_publish(version=checklists.version_new_draft(version=published))
+    html = page()
+    assert f"Milestones ({Milestone.objects.filter(design=in_review).count()})" in html
+    assert Milestone.objects.filter(design=in_review).count() >= milestones + 2  # ours and the decision's
+    assert 'data-testid="decision-comment"' in html and "Split the tiers." in html
+    assert "Version 2 is published." in html
