@@ -291,9 +291,11 @@ def loadgen_max_qps(
         return {**r, "p99_all_ms": r.get("p99_latency_ms") if r["valid"] else float("inf"),
                 "valid": True}
 
+    # LoadGen runs until min_query_count queries were issued: a tiny rate takes very long, so the
+    # search does not go below a quarter of where it started.
     out = max_qps_search(
-        measure, p99_budget_ms=target_latency_ms, start_qps=start_qps, rel_tol=rel_tol,
-        max_steps=max_steps, confirm=confirm,
+        measure, p99_budget_ms=target_latency_ms, start_qps=start_qps, min_qps=start_qps / 4.0,
+        rel_tol=rel_tol, max_steps=max_steps, confirm=confirm,
     )
     best = out.get("result") or {}
     out["result"] = {k: v for k, v in best.items() if k != "core"}

@@ -16,7 +16,7 @@ import numpy as np
 from engine.bench.harness import Bench, CancelFn, ProgressFn, frozen_heap
 from engine.bench.loadgen import open_loop_run, poisson_offsets
 from engine.bench.search import max_qps_search
-from engine.bench.simulate import batch_time_table, simulate_latencies
+from engine.bench.simulate import batch_time_table, simulate_latencies, simulate_policy
 from engine.bench.stats import MIN_QUERIES_FOR_P99, noise_probe
 from engine.serving.batch_time import BatchTimeModel
 from engine.serving.policy import BatcherConfig
@@ -208,6 +208,57 @@ def overload(
                            "per_item_ms": shed.batch_time_model.per_item_ms,
                            "measured_ms": [list(p) for p in shed.batch_time_model.measured_ms]},
         "run": r,
+    }
+
+
+def ideal_overload(
+    offline_result: dict[str, Any],
+    config: BatcherConfig,
+    capacity_qps: float,
+    p99_budget_ms: float,
+    *,
+    factor: float = 2.0,
+    queries: int = MIN_QUERIES_FOR_P99,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The ideal batcher under ``overload()``'s schedule: the same arrivals (rate, count, seed,
+    warm-up), the same deadlines and the same policy (admission, shedding, dispatch), with every
+    batch taking exactly the measured s(b) and nothing else costing time; its shedding model is
+    that s(b) itself, so its predictions are exact. Goodput is counted as ``summarise_run``
+    does: completions within the deadline over the measured window."""
+    rows = offline_result["batch_sizes"]
+    table = batch_time_table(
+        config.max_batch_size, **offline_result["fit_coefficients"],
+        sizes=[r["batch_size"] for r in rows], batch_times_ms=[r["batch_time_ms"] for r in rows],
+    )
+    fit = offline_result["fit_coefficients"]
+    exact = replace(
+        config,
+        batch_time_model=BatchTimeModel(
+            fit["intercept_ms"], fit["per_item_ms"],
+            measured_ms=tuple((r["batch_size"], r["batch_time_ms"]) for r in rows),
+        ),
+        shed_predicted_misses=True, batch_time_quantile=None, shed_margin_quantile=None,
+    )
+    total = int(queries * factor)
+    warmup = default_warmup_queries(total)
+    arrivals = poisson_offsets(capacity_qps * factor, warmup + total, seed)
+    sim = simulate_policy(
+        arrivals, exact, lambda b: float(table[min(b, len(table) - 1)]), deadline_ms=p99_budget_ms
+    )
+    lat = sim["latency_s"][warmup:]
+    done = ~np.isnan(lat)
+    finish = (arrivals[warmup:] + np.where(done, lat, 0.0))[done]
+    window = max(1e-9, float(finish.max() - arrivals[warmup])) if finish.size else 1e-9
+    good = int(np.sum(lat[done] <= p99_budget_ms / 1000.0))
+    return {
+        "offered_qps": round(total / max(1e-9, float(arrivals[-1] - arrivals[warmup])), 2),
+        "goodput_qps": round(good / window, 2),
+        "admitted_p99_ms": (
+            round(float(np.percentile(lat[done], 99, method="higher")) * 1000.0, 4) if done.any() else None
+        ),
+        "executed_after_deadline": sim["metrics"]["executed_after_deadline"],
+        "mean_batch_size": sim["metrics"]["mean_batch_size"],
     }
 
 
