@@ -1,5 +1,8 @@
 """The design's Kubernetes page and its YAML download (reviewapp.designs.views_deploy)."""
 
+import os
+from pathlib import Path
+
 import pytest
 import yaml
 from django.db import connection
@@ -161,3 +164,19 @@ def test_a_model_name_with_backticks_cannot_close_the_markdown_fence(complete, m
     section = text.split("## Appendix: Kubernetes manifests", 1)[1]
     assert section.lstrip().startswith("````yaml\n")
     assert "\n# evil" not in section
+
+
+def test_the_pdf_has_the_appendix_in_its_outline_and_text(complete, milestone):
+    from reviewapp.reports.render import pdf_from_html, report_html, source_context
+    from reviewapp.reports.selectors import milestone_source
+    from tests.reviewapp.report_fixtures import outline_titles, pdf_text
+
+    context = source_context(milestone_source(complete, milestone))
+    for chart in context["charts"]:  # no Chromium here: the charts are not the point
+        chart["svg"] = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
+    pdf = pdf_from_html(report_html(context, output="pdf")).pdf
+    if os.environ.get("KUBERNETES_PDF_OUT"):  # to look at it: KUBERNETES_PDF_OUT=/tmp/report.pdf
+        Path(os.environ["KUBERNETES_PDF_OUT"]).write_bytes(pdf)
+    assert "Appendix: Kubernetes manifests" in outline_titles(pdf)
+    text = pdf_text(pdf)
+    assert "kind: HorizontalPodAutoscaler" in text and "vllm:num_requests_waiting" in text
