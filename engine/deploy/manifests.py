@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -273,7 +274,7 @@ def build(r: _Reader, name: str) -> tuple[list[dict], list[str]]:
     rollout = r.text("architecture.rollout_strategy")
     signal = r.text("architecture.autoscaling_signal")
     header = [
-        f"Kubernetes manifests for the serving tier of '{name}', generated from its reviewed design.",
+        f"Kubernetes manifests for the serving tier of '{name}', from its reviewed design.",
         "Every value's comment names the design field or fact it came from; 'assumption' marks a default",
         "documented in docs/kubernetes.md. Core APIs only: apps/v1, v1, autoscaling/v2, policy/v1.",
     ]
@@ -291,6 +292,8 @@ def build(r: _Reader, name: str) -> tuple[list[dict], list[str]]:
                       "core APIs cannot mirror traffic, so the shadow has its own Service.")
     if not r.items("architecture.health_checks"):
         header.append("No health checks chosen (architecture.health_checks): the pods have no probes.")
+
+    header = [line for paragraph in header for line in textwrap.wrap(paragraph, width=100)]
 
     documents: list[dict] = []
     if rollout == "blue_green":

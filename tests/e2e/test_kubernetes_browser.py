@@ -1,6 +1,8 @@
 """The Kubernetes tab in Chromium: from the design page to the manifests, and their download parses
 back to the documents the page shows; an incomplete design shows what is missing."""
 
+import os
+
 import pytest
 import yaml
 from playwright.sync_api import Page, expect
@@ -23,6 +25,8 @@ def test_the_kubernetes_tab_shows_and_downloads_the_manifests(live_server, page:
     page.reload()
     expect(page.locator("#kubernetes-yaml")).to_contain_text("kind: HorizontalPodAutoscaler")
     expect(page.locator("#kubernetes-yaml")).to_contain_text("# requirements.model_name")
+    if os.environ.get("KUBERNETES_SCREENSHOT"):  # to look at it: KUBERNETES_SCREENSHOT=/tmp/k8s.png
+        page.screenshot(path=os.environ["KUBERNETES_SCREENSHOT"])
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download ranking-service-k8s.yaml").click()
     download = download_info.value
