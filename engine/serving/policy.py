@@ -44,6 +44,8 @@ SHUTTING_DOWN = "shutting_down"
 PREDICTED_MISS = "predicted_deadline_miss"
 DEADLINE_PASSED = "deadline_passed"
 
+MAX_MARGIN_S = 1.0  # the calibrated admission margin stays within +-1 s
+
 
 @dataclass(frozen=True, slots=True)
 class BatcherConfig:
@@ -64,16 +66,18 @@ class BatcherConfig:
     # request of a slow batch is late together, hence a high quantile. None: use the model as is.
     batch_time_quantile: float | None = 0.95
     # Online calibration of the admission margin: a request is admitted only if its predicted
-    # completion plus this quantile of recent (actual - predicted) completion errors meets its
-    # deadline. The errors are those of admitted requests (a request timed out in the queue
-    # counts with the least error it must have had), so the margin follows whatever the model
-    # gets wrong (queueing, contention, delivery) and can be negative when the model is
-    # pessimistic. None: no margin (the batch-time scale alone).
+    # completion plus the margin meets its deadline, and the margin is steered so that this
+    # share of admitted requests finishes by its deadline: each admitted request, once answered,
+    # moves it by ``shed_margin_step_ms`` x (1 if it missed its deadline, else 0, minus
+    # (1 - quantile)); one timed out in the queue counts as a miss. Misses push the margin up
+    # at once, on-time requests pull it down slowly (below zero when the model is pessimistic);
+    # it settles where the miss rate is 1 - quantile. It starts from the data: over the first
+    # ``shed_margin_start_batches`` batches it is the quantile of their prediction errors (each
+    # batch's end minus the completion predicted for its last request, the one that had the
+    # least slack). None: no margin (the batch-time scale alone).
     shed_margin_quantile: float | None = None
-    # Completed requests needed before the calibrated margin is used (until then it is 0), and
-    # the window of recent errors it is the quantile of.
-    shed_margin_min_samples: int = 64
-    shed_margin_window: int = 1024
+    shed_margin_step_ms: float = 0.3
+    shed_margin_start_batches: int = 32
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_batch_size, int) or self.max_batch_size < 1:
@@ -101,13 +105,10 @@ class BatcherConfig:
             raise ValueError("batch_time_quantile must be in 0.5..1 or None")
         if self.shed_margin_quantile is not None and not 0.5 <= self.shed_margin_quantile < 1.0:
             raise ValueError("shed_margin_quantile must be in 0.5..1 (exclusive) or None")
-        if not isinstance(self.shed_margin_min_samples, int) or self.shed_margin_min_samples < 1:
-            raise ValueError("shed_margin_min_samples must be an integer >= 1")
-        if (
-            not isinstance(self.shed_margin_window, int)
-            or self.shed_margin_window < self.shed_margin_min_samples
-        ):
-            raise ValueError("shed_margin_window must be an integer >= shed_margin_min_samples")
+        if not (math.isfinite(self.shed_margin_step_ms) and self.shed_margin_step_ms > 0):
+            raise ValueError("shed_margin_step_ms must be a finite number > 0")
+        if not isinstance(self.shed_margin_start_batches, int) or self.shed_margin_start_batches < 0:
+            raise ValueError("shed_margin_start_batches must be an integer >= 0")
 
 
 @dataclass(eq=False, slots=True)
@@ -204,9 +205,8 @@ class BatchPolicy:
         self._next_batch_id = 0
         self._time_ratios: deque[float] = deque(maxlen=256)  # observed / modelled batch time
         self._time_scale = 1.0
-        self._margin_errors: deque[float] = deque(maxlen=config.shed_margin_window)
         self._margin_s = 0.0
-        self._margin_updates = 0
+        self._start_errors: list[float] = []  # the first batches' prediction errors
         self._default_priority = (
             config.priority_levels - 1 if config.default_priority is None else config.default_priority
         )
@@ -275,22 +275,17 @@ class BatchPolicy:
 
     @property
     def shed_margin_s(self) -> float:
-        """The calibrated admission margin (s) in use: 0 until enough requests completed."""
+        """The calibrated admission margin (s) in use (starts at 0)."""
         return self._margin_s
 
-    def _record_error(self, error_s: float, count: int = 1) -> None:
-        if self.config.shed_margin_quantile is None:
+    def _steer_margin(self, missed: int, admitted: int) -> None:
+        """Move the admission margin by one step per request x (missed - allowed misses)."""
+        q = self.config.shed_margin_quantile
+        if q is None or admitted == 0:
             return
-        errors = self._margin_errors
-        errors.extend([error_s] * min(count, errors.maxlen))
-        self._margin_updates += count
-        if len(errors) >= self.config.shed_margin_min_samples and self._margin_updates >= min(
-            32, self.config.shed_margin_min_samples
-        ):
-            self._margin_updates = 0
-            ordered = sorted(errors)
-            q = self.config.shed_margin_quantile
-            self._margin_s = ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        step = self.config.shed_margin_step_ms / 1000.0
+        margin = self._margin_s + step * (missed - (1.0 - q) * admitted)
+        self._margin_s = min(MAX_MARGIN_S, max(-MAX_MARGIN_S, margin))
 
     def predict_completion_s(self, priority: int, now: float | None = None) -> float:
         """When a request submitted now at ``priority`` would finish, from s(b): the earliest
@@ -379,7 +374,7 @@ class BatchPolicy:
                 req.reason = DEADLINE_PASSED
                 self.metrics.timed_out += 1
                 if req.predicted_s is not None:
-                    self._record_error(req.deadline_s - req.predicted_s)
+                    self._steer_margin(1, 1)
                 expired.append(req)
         return expired
 
@@ -436,9 +431,8 @@ class BatchPolicy:
                         req.status = TIMED_OUT
                         req.reason = DEADLINE_PASSED if deadline <= now else PREDICTED_MISS
                         m.timed_out += 1
-                        # It could not have finished before now + s(1): at least this late.
-                        if req.predicted_s is not None:
-                            self._record_error(alone - req.predicted_s)
+                        if req.predicted_s is not None:  # admitted, then missed
+                            self._steer_margin(1, 1)
                         expired.append(req)
                         continue
                 if model is not None and picked:
@@ -508,12 +502,20 @@ class BatchPolicy:
             if req.deadline_s is not None and req.deadline_s < started_s:
                 m.executed_after_deadline += 1
         if not failed and cfg.shed_margin_quantile is not None:
-            # The batch's best prediction is its last joiner's (FIFO: the latest, counting
-            # everything ahead); earlier joiners were predicted before the batch grew, and the
-            # shared-batch rule, not the margin, protects them from that growth.
-            predicted = [r.predicted_s for r in batch.requests if r.predicted_s is not None]
-            if predicted:
-                self._record_error(finished_s - max(predicted), len(batch.requests))
+            admitted = missed = 0
+            last_predicted = -math.inf
+            for req in batch.requests:
+                if req.predicted_s is not None:
+                    admitted += 1
+                    missed += req.deadline_s < finished_s
+                    last_predicted = max(last_predicted, req.predicted_s)
+            start = self._start_errors
+            if admitted and len(start) < cfg.shed_margin_start_batches:
+                start.append(finished_s - last_predicted)
+                ordered = sorted(start)
+                self._margin_s = ordered[min(len(ordered) - 1, int(cfg.shed_margin_quantile * len(ordered)))]
+            else:
+                self._steer_margin(missed, admitted)
 
     # -- shutdown --------------------------------------------------------------------------
     def close(self) -> None:

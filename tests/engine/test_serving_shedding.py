@@ -3,7 +3,8 @@
 The real ``BatchPolicy`` runs in ``engine.bench.simulate.simulate_policy``: Poisson arrivals at
 twice the capacity, deadlines = L, batches that take s(b) times a seeded noise. The guarantees
 (admitted p99 <= L, nothing executed after its deadline) must hold; the margin must follow the
-model's errors both ways.
+model's errors both ways: up when batches run slower than predicted, below zero when the model
+is pessimistic.
 """
 
 import numpy as np
@@ -12,7 +13,14 @@ import pytest
 from engine.bench.loadgen import poisson_offsets
 from engine.bench.simulate import batch_time_table, simulate_policy
 from engine.serving.batch_time import BatchTimeModel
-from engine.serving.policy import DONE, PREDICTED_MISS, REJECTED, BatchPolicy, BatcherConfig
+from engine.serving.policy import (
+    DONE,
+    PREDICTED_MISS,
+    QUEUED,
+    REJECTED,
+    BatchPolicy,
+    BatcherConfig,
+)
 
 # The reference MLP's s(b) on the 2-core CPU (ms), from benchmarks/results/serving-cpu.json.
 POINTS = {1: 1.58, 2: 1.61, 4: 3.10, 8: 4.65, 16: 6.05, 32: 8.27, 64: 12.38, 128: 21.08}
@@ -53,7 +61,7 @@ def overload(config: BatcherConfig, factor_of_model: float, noise_sigma: float =
 
 
 def test_batches_slower_than_the_model_grow_the_margin_and_keep_p99_within_the_budget():
-    slow = overload(shed_config(shed_margin_quantile=0.99), factor_of_model=1.25, noise_sigma=0.05)
+    slow = overload(shed_config(shed_margin_quantile=0.995), factor_of_model=1.25, noise_sigma=0.05)
     assert slow["margin_ms"] > 0.5
     assert slow["admitted_p99_ms"] <= L_MS
     assert slow["late"] == 0
@@ -66,11 +74,11 @@ def test_without_the_margin_the_same_slow_batches_miss_the_budget():
 
 
 def test_a_pessimistic_model_gives_a_negative_margin_and_more_goodput_within_the_budget():
-    calibrated = overload(shed_config(shed_margin_quantile=0.99), factor_of_model=0.75)
+    calibrated = overload(shed_config(shed_margin_quantile=0.995), factor_of_model=0.75)
     model_only = overload(shed_config(), factor_of_model=0.75)
     assert calibrated["margin_ms"] < 0
     # It admits more: bigger batches, more goodput, latencies closer to (but within) L.
-    assert calibrated["goodput_qps"] > 1.02 * model_only["goodput_qps"]
+    assert calibrated["goodput_qps"] > model_only["goodput_qps"]
     assert calibrated["admitted_p99_ms"] > model_only["admitted_p99_ms"] + 1.0
     assert calibrated["admitted_p99_ms"] <= L_MS
     assert calibrated["late"] == 0
@@ -79,12 +87,12 @@ def test_a_pessimistic_model_gives_a_negative_margin_and_more_goodput_within_the
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_noisy_batches_keep_the_guarantees_and_goodput_near_capacity(seed):
     r = overload(
-        shed_config(shed_margin_quantile=0.99, batch_time_quantile=0.5),
-        factor_of_model=1.0, noise_sigma=0.12, seed=seed,
+        shed_config(shed_margin_quantile=0.995), factor_of_model=1.0, noise_sigma=0.12, seed=seed,
     )
     assert r["admitted_p99_ms"] <= L_MS
     assert r["late"] == 0
-    assert r["goodput_qps"] >= 0.9 * CAPACITY_QPS
+    # This noisy system's own capacity at p99 <= L is 2,700-3,050 QPS depending on the seed.
+    assert r["goodput_qps"] >= 0.75 * CAPACITY_QPS
 
 
 def test_overload_sheds_by_prediction_not_by_running_late():
@@ -102,38 +110,54 @@ class FakeClock:
         return self.now
 
 
-def test_the_margin_is_zero_until_enough_requests_completed():
-    clock = FakeClock()
-    policy = BatchPolicy(shed_config(shed_margin_quantile=0.99, shed_margin_min_samples=64), clock)
-    for _ in range(4):
-        for _ in range(8):
-            policy.submit(None, deadline_s=clock.now + 1.0)
+def run_batches(policy, clock, batches: int, size: int, late_by_s: float, deadline_in_s: float = 1.0):
+    """Admit ``size`` requests, run them as one batch that ends ``late_by_s`` after s(size)."""
+    for _ in range(batches):
+        for _ in range(size):
+            policy.submit(None, deadline_s=clock.now + deadline_in_s)
         batch, _, _ = policy.poll()
-        clock.now += 0.1  # far slower than the model
+        clock.now += TABLE[size] + late_by_s
         policy.complete(batch)
-    assert policy.shed_margin_s == 0.0  # 32 < 64 samples
-    for _ in range(8):
-        for _ in range(8):
-            policy.submit(None, deadline_s=clock.now + 1.0)
-        batch, _, _ = policy.poll()
-        clock.now += 0.1
-        policy.complete(batch)
-    assert policy.shed_margin_s > 0.05
 
 
-def test_the_margin_rejects_what_the_model_alone_would_admit():
+def test_the_margin_starts_from_the_first_batches_prediction_errors():
     clock = FakeClock()
-    policy = BatchPolicy(shed_config(shed_margin_quantile=0.99, shed_margin_min_samples=8), clock)
-    for _ in range(6):
-        for _ in range(4):
-            policy.submit(None, deadline_s=clock.now + 1.0)
-        batch, _, _ = policy.poll()
-        clock.now += TABLE[4] + 0.005  # every batch ends 5 ms after its prediction
-        policy.complete(batch)
+    policy = BatchPolicy(shed_config(shed_margin_quantile=0.99, shed_margin_start_batches=8), clock)
+    run_batches(policy, clock, 6, 4, late_by_s=0.005)  # every batch ends 5 ms after its prediction
     assert policy.shed_margin_s == pytest.approx(0.005, abs=1e-6)
     # Alone, s(1) = 1.58 ms: a 4 ms deadline passes the model but not model + 5 ms.
     req = policy.submit(None, deadline_s=clock.now + 0.004)
     assert req.status == REJECTED and req.reason == PREDICTED_MISS
+
+
+def test_after_the_start_misses_push_the_margin_up_and_on_time_requests_pull_it_down():
+    clock = FakeClock()
+    policy = BatchPolicy(
+        shed_config(shed_margin_quantile=0.99, shed_margin_start_batches=0, shed_margin_step_ms=0.1),
+        clock,
+    )
+    assert policy.shed_margin_s == 0.0
+    # A batch of 4 that ends after its deadlines: 4 misses, each +0.1 ms x (1 - 0.01).
+    run_batches(policy, clock, 1, 4, late_by_s=0.010, deadline_in_s=0.010)
+    assert policy.shed_margin_s == pytest.approx(4 * 0.0001 * 0.99, rel=1e-6)
+    up = policy.shed_margin_s
+    # 100 on-time requests: each -0.1 ms x 0.01.
+    run_batches(policy, clock, 25, 4, late_by_s=0.0)
+    assert policy.shed_margin_s == pytest.approx(up - 100 * 0.0001 * 0.01, rel=1e-6)
+
+
+def test_a_request_admitted_then_timed_out_in_the_queue_counts_as_a_miss():
+    clock = FakeClock()
+    policy = BatchPolicy(
+        shed_config(shed_margin_quantile=0.99, shed_margin_start_batches=0, num_slots=1), clock
+    )
+    policy.submit(None, deadline_s=clock.now + 1.0)
+    running, _, _ = policy.poll()  # occupies the only slot
+    req = policy.submit(None, deadline_s=clock.now + 0.030)
+    assert req.status == QUEUED
+    clock.now += 0.031
+    assert req in policy.expire()
+    assert policy.shed_margin_s == pytest.approx(0.0003 * 0.99, rel=1e-6)  # one default step
 
 
 @pytest.mark.parametrize(
@@ -141,8 +165,9 @@ def test_the_margin_rejects_what_the_model_alone_would_admit():
     [
         {"shed_margin_quantile": 1.0},
         {"shed_margin_quantile": 0.2},
-        {"shed_margin_min_samples": 0},
-        {"shed_margin_min_samples": 64, "shed_margin_window": 32},
+        {"shed_margin_step_ms": 0.0},
+        {"shed_margin_step_ms": float("nan")},
+        {"shed_margin_start_batches": -1},
     ],
 )
 def test_bad_margin_settings_raise_value_error(kwargs):
