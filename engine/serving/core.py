@@ -9,8 +9,10 @@ Concurrency model
 - **Each execution slot is a worker thread that pulls its own next batch.** When a worker
   finishes batch *n* it frees its slot in the policy and immediately asks for batch *n+1*,
   formed from everything that was queued meanwhile, without waiting for the loop: the device
-  is idle only for the few microseconds of that poll. Only then is batch *n*'s completion posted
-  to the loop, which delivers its responses while batch *n+1* runs.
+  is idle only for the few microseconds of that poll. Only then is batch *n* answered: the
+  worker calls the thread-safe callbacks itself (a few microseconds per request, and no
+  thread hop on the response path), and hands futures to a notifier thread that wakes the
+  loop, which resolves them while batch *n+1* runs.
 - **Formation overlaps execution.** PyTorch releases the GIL inside its kernels, so while a
   worker computes, the loop keeps admitting requests and delivering earlier responses. With
   ``num_slots=2`` (useful on CUDA) the next batch's host work and copies overlap the current

@@ -116,3 +116,20 @@ def test_importing_the_driver_does_not_import_loadgen():
     code = "import sys, engine.bench.mlperf; print('mlperf_loadgen' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_max_qps_search_passes_rates_by_loadgens_rule(noop_bench):
+    config = BatcherConfig(max_batch_size=64, max_queue_delay_ms=0.0)
+    found = mlperf.loadgen_max_qps(
+        noop_bench, config, 20.0, start_qps=1000, min_duration_ms=150, min_query_count=150,
+        max_steps=2, confirm=False, rule="p99",
+    )
+    assert found["rule"] == "p99"
+    assert [s["pass"] for s in found["steps"]] == [True, True]
+    assert found["max_qps"] == 2000.0
+    assert found["result"]["scenario"] == "Server"
+
+
+def test_an_unknown_search_rule_is_an_error(noop_bench):
+    with pytest.raises(ValueError):
+        mlperf.loadgen_max_qps(noop_bench, BatcherConfig(), 20.0, start_qps=100, rule="p95")
