@@ -8,6 +8,7 @@ finding load on demand (`finding_context`, the `checklists:finding` view).
 from __future__ import annotations
 
 import functools
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.http import Http404, HttpRequest
 from html import escape
@@ -66,11 +67,20 @@ def panel_context(request: HttpRequest, assessment: DesignAssessment, membership
         newer_version=assessment.newer_version,
         repin_url=reverse("checklists:repin", args=[design.pk]),
         verdict_label=vocabulary.VERDICTS.get(evaluation.verdict, evaluation.verdict),
+        section_scores=[(s.title, whole(s.score), s.scored_count, s.item_count) for s in evaluation.score.sections],
     )
     return context
 
 
 _listed = Memo(256)
+
+
+def whole(score: float | None) -> str:
+    """A score as the page shows it: a whole number, halves rounded up, as `floatformat:0` does
+    (which cost ~70 µs a call in the section table), or an en dash when there is none."""
+    if score is None:
+        return "–"
+    return str(Decimal(repr(score)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def _list_findings(evaluation, design_pk: int, **filters) -> tuple[list[dict], int]:
@@ -80,8 +90,8 @@ def _list_findings(evaluation, design_pk: int, **filters) -> tuple[list[dict], i
     groups = []
     for level in SEVERITY_ORDER:
         rows = [finding_row_html(f, detail.replace("KEY", f.item_key)) for f in findings if f.severity == level]
-        if rows:
-            groups.append({"severity": level, "rows": rows})
+        if rows:  # joined here: the template's loop cost ~5 µs a line
+            groups.append({"severity": level, "rows": mark_safe("".join(rows)), "count": len(rows)})
     return groups, len(findings)
 
 
