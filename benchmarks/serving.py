@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             "offline_batch_sizes": sizes,
             "p4_shedding": {"calibrated": {"batch_time_quantile": None,
                                            "shed_margin_quantile": args.p4_margin_quantile,
-                                           "shed_margin_step_ms": 0.3, "shed_margin_start_batches": 32},
+                                           "shed_margin_step_ms": 2.0, "shed_margin_start_batches": 32},
                             "former": {"batch_time_quantile": 0.95, "shed_margin_quantile": None},
                             "overhead_ms": 0.3},
             "loadgen": None if args.skip_loadgen else {

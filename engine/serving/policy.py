@@ -45,6 +45,7 @@ PREDICTED_MISS = "predicted_deadline_miss"
 DEADLINE_PASSED = "deadline_passed"
 
 MAX_MARGIN_S = 1.0  # the calibrated admission margin stays within +-1 s
+START_QUANTILE = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,16 +68,18 @@ class BatcherConfig:
     batch_time_quantile: float | None = 0.95
     # Online calibration of the admission margin: a request is admitted only if its predicted
     # completion plus the margin meets its deadline, and the margin is steered so that this
-    # share of admitted requests finishes by its deadline: each admitted request, once answered,
-    # moves it by ``shed_margin_step_ms`` x (1 if it missed its deadline, else 0, minus
-    # (1 - quantile)); one timed out in the queue counts as a miss. Misses push the margin up
-    # at once, on-time requests pull it down slowly (below zero when the model is pessimistic);
-    # it settles where the miss rate is 1 - quantile. It starts from the data: over the first
+    # share of admitted requests finishes by its deadline: after each batch it moves by
+    # ``shed_margin_step_ms`` x (the share of the batch's admitted requests that missed their
+    # deadline - (1 - quantile)); requests timed out in the queue since the last batch count as
+    # misses of that batch. Per batch, not per request: one stall that makes a whole queue late
+    # moves it by one step, and it keeps relaxing while batches are small. Late batches push the
+    # margin up at once, on-time ones pull it down slowly (below zero when the model is
+    # pessimistic); it settles where the miss share is 1 - quantile. It starts from the data: over the first
     # ``shed_margin_start_batches`` batches it is the quantile of their prediction errors (each
     # batch's end minus the completion predicted for its last request, the one that had the
     # least slack). None: no margin (the batch-time scale alone).
     shed_margin_quantile: float | None = None
-    shed_margin_step_ms: float = 0.3
+    shed_margin_step_ms: float = 2.0
     shed_margin_start_batches: int = 32
 
     def __post_init__(self) -> None:
@@ -206,6 +209,7 @@ class BatchPolicy:
         self._time_ratios: deque[float] = deque(maxlen=256)  # observed / modelled batch time
         self._time_scale = 1.0
         self._margin_s = 0.0
+        self._queue_misses = 0  # admitted requests timed out in the queue since the last batch
         self._start_errors: list[float] = []  # the first batches' prediction errors
         self._default_priority = (
             config.priority_levels - 1 if config.default_priority is None else config.default_priority
@@ -279,12 +283,12 @@ class BatchPolicy:
         return self._margin_s
 
     def _steer_margin(self, missed: int, admitted: int) -> None:
-        """Move the admission margin by one step per request x (missed - allowed misses)."""
+        """Move the admission margin by one step x (missed share - allowed share)."""
         q = self.config.shed_margin_quantile
         if q is None or admitted == 0:
             return
         step = self.config.shed_margin_step_ms / 1000.0
-        margin = self._margin_s + step * (missed - (1.0 - q) * admitted)
+        margin = self._margin_s + step * (missed / admitted - (1.0 - q))
         self._margin_s = min(MAX_MARGIN_S, max(-MAX_MARGIN_S, margin))
 
     def predict_completion_s(self, priority: int, now: float | None = None) -> float:
@@ -374,7 +378,7 @@ class BatchPolicy:
                 req.reason = DEADLINE_PASSED
                 self.metrics.timed_out += 1
                 if req.predicted_s is not None:
-                    self._steer_margin(1, 1)
+                    self._queue_misses += 1
                 expired.append(req)
         return expired
 
@@ -411,6 +415,9 @@ class BatchPolicy:
         """
         cfg = self.config
         model = cfg.batch_time_model if cfg.shed_predicted_misses else None
+        # A calibrated margin below zero says the model is pessimistic: batches may grow by it
+        # too (a positive one is left to admission; the alone-check below never uses it).
+        relax = min(0.0, self._margin_s)
         picked: list[Request] = []
         m = self.metrics
         earliest = math.inf  # earliest deadline among the picked requests
@@ -432,12 +439,12 @@ class BatchPolicy:
                         req.reason = DEADLINE_PASSED if deadline <= now else PREDICTED_MISS
                         m.timed_out += 1
                         if req.predicted_s is not None:  # admitted, then missed
-                            self._steer_margin(1, 1)
+                            self._queue_misses += 1
                         expired.append(req)
                         continue
                 if model is not None and picked:
                     limit = earliest if deadline is None or deadline > earliest else deadline
-                    if now + self.batch_time_s(len(picked) + 1) > limit:
+                    if now + self.batch_time_s(len(picked) + 1) + relax > limit:
                         full = True  # it stays queued for the next batch
                         break
                 q.popleft()
@@ -509,11 +516,14 @@ class BatchPolicy:
                     admitted += 1
                     missed += req.deadline_s < finished_s
                     last_predicted = max(last_predicted, req.predicted_s)
+            missed += self._queue_misses
+            admitted += self._queue_misses
+            self._queue_misses = 0
             start = self._start_errors
-            if admitted and len(start) < cfg.shed_margin_start_batches:
+            if admitted and len(start) < cfg.shed_margin_start_batches and last_predicted > -math.inf:
                 start.append(finished_s - last_predicted)
                 ordered = sorted(start)
-                self._margin_s = ordered[min(len(ordered) - 1, int(cfg.shed_margin_quantile * len(ordered)))]
+                self._margin_s = ordered[min(len(ordered) - 1, int(START_QUANTILE * len(ordered)))]
             else:
                 self._steer_margin(missed, admitted)
 
