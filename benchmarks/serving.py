@@ -311,7 +311,7 @@ def paired_grid(bench, config, L: float, center_qps: float, args, *, seed: int) 
 
     log(f"paired grid at p99 <= {L} ms: ours and LoadGen back to back")
     rows = []
-    for i, k in enumerate(range(-6, 5)):
+    for i, k in enumerate(range(-6, 7)):
         rate = center_qps * 1.04 ** k
         order = ("ours", "loadgen") if i % 2 == 0 else ("loadgen", "ours")
         row: dict[str, Any] = {"rate_qps": round(rate, 2)}
