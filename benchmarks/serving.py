@@ -303,7 +303,7 @@ def loadgen_capacity(bench, config, L: float, start_qps: float, args, *, seed: i
 
 def paired_grid(bench, config, L: float, center_qps: float, args, *, seed: int) -> dict[str, Any]:
     """Both harnesses at the same rates, back to back at each rate (order alternating), so a
-    noisy stretch of the shared machine hits both: rates center x 1.04^k, k = -6..4. Ours passes
+    noisy stretch of the shared machine hits both: rates center x 1.04^k, k = -6..6. Ours passes
     at p99 <= L (valid run); LoadGen's one run at that rate is judged by its VALID verdict and,
     separately, by its measured p99 <= L. Each harness's capacity is its highest passing rate."""
     from engine.bench import mlperf
