@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         out_runs.append(run)
         print(json.dumps(run))
     if args.json:
-        args.json.write_text(json.dumps({"L_ms": L, "ideal_max_qps": ideal["max_qps"], "runs": out_runs}, indent=1))
+        summary = {"L_ms": L, "ideal_max_qps": ideal["max_qps"], "runs": out_runs}
+        args.json.write_text(json.dumps(summary, indent=1))
     return 0
 
 
