@@ -45,6 +45,8 @@ PREDICTED_MISS = "predicted_deadline_miss"
 DEADLINE_PASSED = "deadline_passed"
 
 MAX_MARGIN_S = 1.0  # the calibrated admission margin stays within +-1 s
+# The margin's start: this quantile of the first batches' errors (the controller corrects it;
+# the configured quantile itself would be the worst of a few dozen batches, too conservative).
 START_QUANTILE = 0.9
 
 
@@ -74,10 +76,11 @@ class BatcherConfig:
     # misses of that batch. Per batch, not per request: one stall that makes a whole queue late
     # moves it by one step, and it keeps relaxing while batches are small. Late batches push the
     # margin up at once, on-time ones pull it down slowly (below zero when the model is
-    # pessimistic); it settles where the miss share is 1 - quantile. It starts from the data: over the first
-    # ``shed_margin_start_batches`` batches it is the quantile of their prediction errors (each
-    # batch's end minus the completion predicted for its last request, the one that had the
-    # least slack). None: no margin (the batch-time scale alone).
+    # pessimistic); it settles where the miss share is 1 - quantile. It starts from the data:
+    # over the first ``shed_margin_start_batches`` batches it is the 0.9 quantile
+    # (``START_QUANTILE``) of their prediction errors (each batch's end minus the completion
+    # predicted for its last request, the one that had the least slack). None: no margin (the
+    # batch-time scale alone).
     shed_margin_quantile: float | None = None
     shed_margin_step_ms: float = 2.0
     shed_margin_start_batches: int = 32
