@@ -30,7 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _common import ROOT, git_commit, log
+
 sys.path.insert(0, str(ROOT))
 
 # The design benchmarked: small enough for a CPU, the "design" preset (2,010 queries per server run).
@@ -43,21 +44,6 @@ INPUTS = {
     "architecture": {"batching_mode": "dynamic", "max_batch_size": 8, "max_batch_delay_ms": 1.0,
                      "gpu_type": "l4-24gb"},
 }  # fmt: skip
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def git_commit() -> str:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
-        return commit + ("+changes" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def start_worker(log_path: Path) -> subprocess.Popen:

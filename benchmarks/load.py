@@ -29,12 +29,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PY = sys.executable
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+from _common import PY, ROOT, log, prepare_demo
 
 
 def free_port() -> int:
@@ -58,19 +53,6 @@ def server_env(work: Path, database_url: str) -> dict[str, str]:
         # One address, many users: the login throttle counts failures only, and there are none.
         "AXES_FAILURE_LIMIT": "5",
     }
-
-
-def prepare(env: dict[str, str], database_url: str) -> None:
-    if database_url.startswith("postgres"):
-        name = urllib.parse.urlparse(database_url).path.lstrip("/")
-        admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
-        subprocess.run(["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=True)
-        subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    for command in (["migrate", "--noinput", "-v0"], ["load_gpu_prices"], ["seed_demo"], ["load_default_checklist"],
-                    ["collectstatic", "--noinput", "-v0"]):
-        # The demo seed is development-only (it publishes passwords); the server stays production.
-        command_env = {**env, "DJANGO_ENV": "development"} if command == ["seed_demo"] else env
-        subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=command_env, check=True, stdout=subprocess.DEVNULL)
 
 
 def wait_until_up(base: str, server: subprocess.Popen, timeout_s: float = 60) -> None:
@@ -128,7 +110,7 @@ def main() -> int:
         database_url = os.environ.get("LOAD_DATABASE_URL") or f"sqlite:///{work / 'db.sqlite3'}"
         env = server_env(work, database_url)
         log("preparing the database and static files")
-        prepare(env, database_url)
+        prepare_demo(env, database_url)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         log(f"starting gunicorn on {base}")

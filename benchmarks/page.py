@@ -32,12 +32,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PY = sys.executable
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+from _common import PY, ROOT, git_commit, log, prepare_demo
 
 
 def server_env(database_url: str) -> dict[str, str]:
@@ -56,15 +51,7 @@ def server_env(database_url: str) -> dict[str, str]:
 
 def prepare_database(env: dict[str, str], database_url: str) -> dict:
     """A fresh database with the demo and a 200-item-checklist copy of the demo design."""
-    name = urllib.parse.urlparse(database_url).path.lstrip("/")
-    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
-    subprocess.run(["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=True)
-    subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    for command in (["migrate", "--noinput", "-v0"], ["load_gpu_prices"], ["seed_demo"], ["load_default_checklist"],
-                    ["collectstatic", "--noinput", "-v0"]):
-        # The demo seed is development-only (it publishes passwords); the server stays production.
-        command_env = {**env, "DJANGO_ENV": "development"} if command == ["seed_demo"] else env
-        subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=command_env, check=True, stdout=subprocess.DEVNULL)
+    prepare_demo(env, database_url)
     setup = r"""
 import json, sys
 import django
@@ -179,12 +166,10 @@ def run_wrk(base: str, target: dict, cookie: str, *, duration_s: int, connection
 def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip())
     import django
 
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "django": django.get_version(),
-            "commit": commit + ("+changes" if dirty else ""), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+            "commit": git_commit(), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
 
 
 def main(argv: list[str] | None = None) -> int:
