@@ -104,6 +104,10 @@ def milestone_count(design: Design) -> int:
     return Milestone.objects.filter(design=design).count() if count is None else count
 
 
+def history_events(design: Design):
+    """The design's history, newest first, with each event's milestone (without its snapshot)."""
+    return HistoryEvent.objects.filter(design=design).select_related("milestone").defer("milestone__snapshot")
+
+
 def recent_history(design: Design) -> list[HistoryEvent]:
-    return list(HistoryEvent.objects.filter(design=design).select_related("milestone")
-                .defer("milestone__snapshot")[:RECENT_HISTORY])
+    return list(history_events(design)[:RECENT_HISTORY])

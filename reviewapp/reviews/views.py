@@ -21,8 +21,8 @@ from reviewapp.designs.selectors import design_assessment
 from reviewapp.reviews import services
 from reviewapp.reviews.diff import snapshot_diff
 from reviewapp.reviews.forms import CompareForm, DecisionForm, MilestoneForm, ReviewRequestForm
-from reviewapp.reviews.models import HistoryEvent, Milestone
-from reviewapp.reviews.selectors import current_snapshot, recent_history, review_panel
+from reviewapp.reviews.models import Milestone
+from reviewapp.reviews.selectors import current_snapshot, history_events, recent_history, review_panel
 
 HISTORY_PAGE = 500
 
@@ -188,6 +188,6 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
     design = get_design_for_user(request, pk)
     if request.htmx:  # the design page's recent history, opened
         return render(request, "reviews/_recent_history.html", {"design": design, "events": recent_history(design)})
-    events = HistoryEvent.objects.filter(design=design).select_related("milestone").defer("milestone__snapshot")
+    events = history_events(design)
     return render(request, "reviews/history.html",
                   {"design": design, "events": events[:HISTORY_PAGE], "limit": HISTORY_PAGE})
