@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine import vocabulary
 
 from .conditions import Node, evaluate_condition, parse_condition
-from .expressions import CompiledExpression, cel_literal, compile_expression, make_context, run
+from .expressions import MISSING, CompiledExpression, cel_literal, compile_expression, lookup, make_context, run
 from .model import Checklist, ChecklistError, Item, RiskRule
 from .scoring import Score, score_findings, verdict_for
 from .validate import validate_checklist
@@ -40,12 +41,55 @@ class CompiledItem:
     risk_rules: tuple[tuple[RiskRule, Node], ...]
 
 
+class FindingMemo:
+    """Findings already reached, by item and by the values of the facts its rules read.
+
+    An item's finding is a pure function of its own rules (fixed once compiled), the values of
+    the fact paths those rules read (`CompiledExpression.references`: every identifier a rule
+    starts from, so a rule cannot read a fact that is not in the key) and the team's answer. So an
+    assessment whose facts differ from an earlier one in a few places (a keystroke in the design
+    form) runs only the rules that read those places. Acceptances are applied after the memo.
+    Bounded: cleared when full (the working set is a few assessments of a few designs)."""
+
+    __slots__ = ("findings", "scores", "limit", "hits", "misses")
+
+    def __init__(self, limit: int = 4096):
+        self.findings: dict = {}
+        # The score, by every finding's (outcome, credit): all else it reads is the item's own.
+        self.scores: dict = {}
+        self.limit = limit
+        self.hits = self.misses = 0
+
+    def get(self, key):
+        finding = self.findings.get(key)
+        if finding is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return finding
+
+    def put(self, key, finding) -> None:
+        if len(self.findings) >= self.limit:
+            self.findings.clear()
+        self.findings[key] = finding
+
+    def score(self, checklist: Checklist, findings: list[Finding]) -> Score:
+        key = tuple((f.outcome, f.credit) for f in findings)
+        score = self.scores.get(key)
+        if score is None:
+            if len(self.scores) >= self.limit:
+                self.scores.clear()
+            score = self.scores[key] = score_findings(checklist, findings)
+        return score
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledChecklist:
     """A validated checklist with every expression compiled once; safe to reuse and share."""
 
     checklist: Checklist
     items: tuple[CompiledItem, ...]
+    memo: FindingMemo = field(default_factory=FindingMemo, compare=False, repr=False)
 
 
 def compile_checklist(checklist: Checklist, known_paths=None) -> CompiledChecklist:
@@ -158,10 +202,23 @@ def evaluate(compiled: CompiledChecklist, facts: dict, answers: dict | None = No
     """
     answers = answers or {}
     acceptances = acceptances or {}
-    context = make_context(facts)
+    # Two passes: the memo answers the items whose facts did not change; the others run with one
+    # CEL activation holding only the parts of the tree they read (converting the whole tree for
+    # CEL cost more than the rules of a keystroke's assessment; benchmarks/evaluation.py).
+    memo_keys = [_memo_key(i, citem, facts, answers.get(citem.item.key)) for i, citem in enumerate(compiled.items)]
+    known = [compiled.memo.get(key) if key is not None else None for key in memo_keys]
+    misses = [i for i, finding in enumerate(known) if finding is None]
+    context = None
+    if misses:
+        context = _context_for([compiled.items[i] for i in misses], facts,
+                               whole=any(memo_keys[i] is None for i in misses))
+    for i in misses:
+        citem = compiled.items[i]
+        known[i] = _evaluate_item(citem, facts, context, answers.get(citem.item.key))
+        if memo_keys[i] is not None:
+            compiled.memo.put(memo_keys[i], known[i])
     findings = []
-    for citem in compiled.items:
-        finding = _evaluate_item(citem, facts, context, answers.get(citem.item.key))
+    for citem, finding in zip(compiled.items, known):
         if citem.item.key in acceptances:
             finding = _apply_acceptance(finding, acceptances[citem.item.key], today)
         findings.append(finding)
@@ -173,7 +230,7 @@ def evaluate(compiled: CompiledChecklist, facts: dict, answers: dict | None = No
     for f in findings:
         if f.outcome == "fail" and f.risk:
             open_risk[f.risk] += 1
-    score = score_findings(compiled.checklist, findings)
+    score = compiled.memo.score(compiled.checklist, findings)
     verdict, reasons = verdict_for(score.overall, high=open_risk["high"], medium=open_risk["medium"],
                                    accepted=counts["accepted_risk"],
                                    unanswered=counts["unanswered"],
@@ -183,6 +240,48 @@ def evaluate(compiled: CompiledChecklist, facts: dict, answers: dict | None = No
     return Evaluation(compiled.checklist.key, tuple(findings), score, counts, open_risk["high"],
                       open_risk["medium"], open_risk["low"], counts["accepted_risk"],
                       counts["rule_error"], counts["unanswered"], verdict, reasons, unused)
+
+
+def _context_for(citems: list[CompiledItem], facts: dict, *, whole: bool) -> Any:
+    """One CEL activation for these items: the top-level facts their rules read (every path a
+    rule reads starts at one), or the whole tree when one of them could not be keyed."""
+    if whole or not isinstance(facts, dict):
+        return make_context(facts)
+    roots = {ref.path.split(".", 1)[0] for citem in citems for expression in (citem.applies_when, citem.passes_when)
+             if expression is not None for ref in expression.references}
+    return make_context({root: facts[root] for root in roots if root in facts})
+
+
+_SCALARS = (str, float, int, bool, type(None))
+
+
+def _memo_key(index: int, citem: CompiledItem, facts: dict, answer) -> tuple | None:
+    """What `citem`'s finding is a function of, hashable; None when a value is not plain data
+    (then the item is simply evaluated)."""
+    values = []
+    for expression in (citem.applies_when, citem.passes_when):
+        if expression is None:
+            continue
+        if expression.bound and not expression.bound.isdisjoint(facts):
+            return None  # a macro variable named like a top-level fact hides a read of it
+        for ref in expression.references:
+            value = lookup(facts, ref.path)
+            if value is MISSING:
+                values.append(MISSING)
+            elif type(value) in _SCALARS:
+                # the type too: 1 == 1.0 == True in Python, and a trace shows each as read
+                values.append((type(value), value))
+            else:
+                try:
+                    values.append(json.dumps(value, sort_keys=True, allow_nan=True))
+                except (TypeError, ValueError):
+                    return None
+    if answer is None:
+        return (index, tuple(values), None)
+    try:
+        return (index, tuple(values), json.dumps(answer, sort_keys=True))
+    except (TypeError, ValueError):
+        return None
 
 
 def _finding(citem: CompiledItem, outcome: str, message: str, trace, *, risk=None, credit=None,

@@ -69,6 +69,15 @@ def _string_value(literal: str) -> str | None:
     return None if "\\" in inner else inner
 
 
+def _bound_names(toks: list[tuple[str, str]]) -> set[str]:
+    bound = set()
+    for i in range(len(toks) - 3):
+        if toks[i] == ("op", ".") and toks[i + 1][1] in MACROS and toks[i + 2] == ("op", "(") \
+                and toks[i + 3][0] == "ident":
+            bound.add(toks[i + 3][1])
+    return bound
+
+
 def analyse(text: str) -> tuple[tuple[Reference, ...], tuple[str, ...]]:
     """The fact paths `text` reads and the names of functions it calls that the library lacks.
 
@@ -76,11 +85,7 @@ def analyse(text: str) -> tuple[tuple[Reference, ...], tuple[str, ...]]:
     not a function and not a variable bound by a macro (`x` in `list.all(x, x > 0)`).
     """
     toks = _tokens(text)
-    bound = set()
-    for i in range(len(toks) - 3):
-        if toks[i] == ("op", ".") and toks[i + 1][1] in MACROS and toks[i + 2] == ("op", "(") \
-                and toks[i + 3][0] == "ident":
-            bound.add(toks[i + 3][1])
+    bound = _bound_names(toks)
     refs: list[Reference] = []
     unknown: list[str] = []
     seen = set()
@@ -133,6 +138,9 @@ class CompiledExpression:
     text: str
     program: Any
     references: tuple[Reference, ...]
+    # Variables its macros bind (`x` in `list.all(x, x > 0)`): a fact of the same name at the top
+    # of the tree would be read where `references` cannot see it (see evaluation's memo).
+    bound: frozenset[str] = frozenset()
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -172,7 +180,7 @@ def _compile_cached(text: str) -> CompiledExpression:
             f"{', '.join(sorted(METHODS - {m for m in METHODS if m.startswith('get')}))}, "
             f"macros {', '.join(sorted(MACROS))}"
         )
-    return CompiledExpression(text, program, refs)
+    return CompiledExpression(text, program, refs, frozenset(_bound_names(_tokens(text))))
 
 
 def compile_expression(text: str, known_paths: frozenset[str] | None = None) -> CompiledExpression:

@@ -47,7 +47,9 @@ def views(design):
 def test_queries_per_view_do_not_grow_with_checklist_size_or_answers(client_for, member, filled_design):
     client = client_for(member)
     small = publish_default(sample())
-    services.review_for_design(design=filled_design)
+    review = services.review_for_design(design=filled_design)
+    manual = next(item.key for section in small.sections.all() for item in section.items.filter(mode="manual"))
+    services.answer_set(review=review, item_key=manual, user=member, status="pass")
     counts_small = [len(queries_for(client, m, u, d)) for m, u, d in views(filled_design)]
 
     big = services.checklist_import(data=scaled_default(200), publish=True)
@@ -58,7 +60,7 @@ def test_queries_per_view_do_not_grow_with_checklist_size_or_answers(client_for,
     for key in keys:
         services.answer_set(review=review, item_key=key, user=member, status="pass")
     assert big.sections.values("items").count() == 200 and small.number == 1
-    assert Answer.objects.filter(review=review).count() == len(keys) > 5
+    assert Answer.objects.filter(review=review).count() == len(set(keys) | {manual}) > 5
     counts_big = [len(queries_for(client, m, u, d)) for m, u, d in views(filled_design)]
     assert counts_big == counts_small
 
@@ -77,6 +79,30 @@ def test_the_page_computes_the_engine_once_per_request(client_for, member, publi
     data["requirements.peak_qps"] = "123"
     assert client.post(f"/designs/{filled_design.pk}/inputs/preview/", data, **HX).status_code == 200
     assert len(calls) == 2  # other values, computed anew
+
+
+def test_answers_and_acceptances_are_read_only_when_the_review_has_some(client_for, member, reviewer, filled_design):
+    """The design's query says whether its review has any answer or accepted risk (most drafts
+    have neither), and then no query reads them; what the page shows follows each change."""
+    small = publish_default(sample())
+    review = services.review_for_design(design=filled_design)
+    manual = next(item.key for section in small.sections.all() for item in section.items.filter(mode="manual"))
+
+    def preview():
+        data = form_data(filled_design.inputs, revision=filled_design.revision)
+        sql = queries_for(client_for(member), "post", f"/designs/{filled_design.pk}/inputs/preview/", data)
+        html = client_for(member).get(f"/designs/{filled_design.pk}/").content.decode()
+        outcome = re.search(rf'id="finding-{manual}" data-outcome="(\w+)"', html).group(1)
+        return len(sql), outcome
+
+    preview()  # the first assessment of a version also reads and compiles its items
+    none = preview()
+    services.answer_set(review=review, item_key=manual, user=member, status="fail", reason="not yet")
+    answered = preview()
+    services.risk_accept(review=review, item_key=manual, user=reviewer, rationale="Next quarter.")
+    accepted = preview()
+    assert none[1] == "unanswered" and answered[1] == "fail" and accepted[1] == "accepted_risk"
+    assert answered[0] == none[0] + 1 and accepted[0] == none[0] + 2
 
 
 # --- a GET never writes ----------------------------------------------------------------------
