@@ -126,27 +126,35 @@ def check_target(base: str, target: dict, cookie: str) -> int:
         return len(html)
 
 
-# A preview posts what the user is typing, so every request carries a different peak QPS: the
-# server cannot answer a repeated body from its memo of engine results (a real typist never
-# repeats one either).
+# A preview posts what the user is typing, so every request of the whole run carries a different
+# peak QPS (each wrk run has its own decimals: 101.01, 102.01, ..., then 101.02, ...): the server
+# can answer no body from its memo of engine results and no rule that reads the peak from the
+# findings memo; the rules that do not read what changed are answered from it, as while typing.
 WRK_SCRIPT = """
 wrk.method = os.getenv("WRK_METHOD")
 wrk.body = os.getenv("WRK_BODY") ~= "" and os.getenv("WRK_BODY") or nil
-local counter = 0
+local run = os.getenv("WRK_RUN")
+local counter = 100
 request = function()
   if wrk.body == nil then return wrk.format() end
   counter = counter + 1
-  local body = string.gsub(wrk.body, "requirements%.peak_qps=[^&]*", "requirements.peak_qps=" .. (100 + counter))
+  local body = string.gsub(wrk.body, "requirements%.peak_qps=[^&]*", "requirements.peak_qps=" .. counter .. "." .. run)
   return wrk.format(nil, nil, nil, body)
 end
 """
+
+
+_runs = 0
 
 
 def run_wrk(base: str, target: dict, cookie: str, *, duration_s: int, connections: int, lua: Path) -> dict:
     headers = []
     for name, value in {"Cookie": cookie, **target["headers"]}.items():
         headers += ["-H", f"{name}: {value}"]
-    env = {**os.environ, "WRK_METHOD": "POST" if target["body"] else "GET", "WRK_BODY": target["body"] or ""}
+    global _runs
+    _runs += 1
+    env = {**os.environ, "WRK_METHOD": "POST" if target["body"] else "GET", "WRK_BODY": target["body"] or "",
+           "WRK_RUN": f"{_runs:02d}"}
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "--latency", "-s", str(lua),
                           *headers, base + target["path"]], env=env, check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from engine.checklist import CompiledChecklist, Evaluation, evaluate
+from engine.design import ValidationResult
 from engine.facts import Facts, build_facts
 
 
@@ -24,13 +25,15 @@ def assess(
     acceptances: dict | None = None,
     gpu_catalog: dict | None = None,
     today: dt.date | None = None,
+    validated: ValidationResult | None = None,
 ) -> Assessment:
     """Facts (inputs + derived numbers) and, with a compiled checklist, its evaluation.
 
     Never raises for bad inputs: invalid fields become facts.validation errors and
-    null facts, and a rule that cannot be evaluated becomes a rule_error finding.
+    null facts, and a rule that cannot be evaluated becomes a rule_error finding. `validated`:
+    see `build_facts`.
     """
-    facts = build_facts(inputs, measurements=measurements, gpu_catalog=gpu_catalog)
+    facts = build_facts(inputs, measurements=measurements, gpu_catalog=gpu_catalog, validated=validated)
     evaluation = None
     if checklist is not None:
         evaluation = evaluate(checklist, facts.tree, answers, acceptances, today=today)

@@ -57,13 +57,15 @@ def build_facts(
     *,
     measurements: Mapping[str, Any] | None = None,
     gpu_catalog: Mapping[str, Any] | None = None,
+    validated: ValidationResult | None = None,
 ) -> Facts:
     """Validate `inputs` (any shape `engine.design.validate` takes) and derive every number.
 
     Never raises on bad input: invalid fields become None plus an error warning; missing inputs
     leave the numbers that need them as None. `measurements` is a benchmark result (keys of
     `BenchmarkFacts`); its `max_qps_at_p99` replaces the per-replica estimate. `gpu_catalog`
-    defaults to the shipped catalog.
+    defaults to the shipped catalog. `validated` is `validate(inputs, gpu_catalog=gpu_catalog)`
+    when the caller has it already (a form that just validated the same values).
     """
     notes: list[Note] = []
     catalog = gpu_catalog if gpu_catalog is not None else shipped_catalog()
@@ -72,7 +74,8 @@ def build_facts(
         notes.append(Note("cost.gpu_type", "The GPU catalog is invalid, the shipped one is used: "
                                            + "; ".join(problems[:3]), "warning"))
         catalog = shipped_catalog()
-    result = validate(inputs, gpu_catalog=catalog)
+        validated = None  # it was checked against the invalid catalog
+    result = validated if validated is not None else validate(inputs, gpu_catalog=catalog)
     for key, messages in result.errors.items():
         notes.extend(Note(key, message, "error") for message in messages)
     values = result.flat()

@@ -282,15 +282,33 @@ class DesignInputsForm(forms.Form):
         super().__init__(data, initial=initial)
         self.gpu_catalog = gpu_catalog
         self.result: ValidationResult | None = None
+        self._raw: dict[str, Any] | None = None
         gpu_pairs = tuple((key, str(gpu.get("label", key))) for key, gpu in gpu_catalog["gpus"].items())
         self.fields.update(schema_fields(gpu_pairs))
 
     def raw_inputs(self) -> dict[str, Any]:
-        """The posted design values, flat, as the widgets read them (no judgement yet)."""
-        if not self.is_bound:
-            return {key: self.initial.get(key) for key in self.schema_keys()}
-        return {key: self.fields[key].widget.value_from_datadict(self.data, self.files, self.add_prefix(key))
-                for key in self.schema_keys()}
+        """The posted design values, flat, as the widgets read them (no judgement yet). Read once:
+        callers get the same dict and do not change it."""
+        if self._raw is None:
+            if not self.is_bound:
+                self._raw = {key: self.initial.get(key) for key in self.schema_keys()}
+            else:
+                self._raw = {key: self.fields[key].widget.value_from_datadict(self.data, self.files, self.add_prefix(key))
+                             for key in self.schema_keys()}
+        return self._raw
+
+    def _clean_fields(self) -> None:
+        # A SchemaField's clean() is the identity (the engine judges the values, in clean()), so the
+        # design's fields are taken as read instead of one BoundField and clean() call each: that
+        # was most of the form's validation (~0.4 ms of a typing preview).
+        self.cleaned_data.update(self.raw_inputs())
+        for name, field in self.fields.items():
+            if isinstance(field, SchemaField):
+                continue
+            try:
+                self.cleaned_data[name] = field._clean_bound_field(self[name])
+            except ValidationError as exc:
+                self.add_error(name, exc)
 
     @staticmethod
     def schema_keys() -> list[str]:

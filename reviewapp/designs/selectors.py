@@ -30,6 +30,7 @@ from typing import Any, Mapping
 
 from engine import assess as engine_assess
 from engine.checklist import Evaluation, Finding, Item
+from engine.design import ValidationResult
 
 from reviewapp.benchmarks.models import BenchmarkRun
 from reviewapp.benchmarks.selectors import InForce, measurements_in_force
@@ -150,9 +151,12 @@ _engine_results = Memo(256)
 
 
 def design_assessment(design: Design, *, document: Mapping[str, Any] | None = None,
-                      catalog: dict | None = None, today: dt.date | None = None) -> DesignAssessment:
+                      catalog: dict | None = None, today: dt.date | None = None,
+                      validated: ValidationResult | None = None) -> DesignAssessment:
     """Facts, numbers and findings of `design` — of `document` (posted form values, flat dotted
-    keys, as `DesignInputsForm.raw_inputs()` reads them) when given, else of the saved inputs."""
+    keys, as `DesignInputsForm.raw_inputs()` reads them) when given, else of the saved inputs.
+    `validated`: the engine's verdict on `document` against `catalog` when the caller has it
+    (the form that read `document`), so it is not validated twice."""
     catalog = gpu_catalog() if catalog is None else catalog
     document = design.inputs if document is None else document
     today = today or dt.date.today()
@@ -174,8 +178,8 @@ def design_assessment(design: Design, *, document: Mapping[str, Any] | None = No
     cached = _engine_results.get(key)
     if cached is None:
         compiled = compiled_version(version) if version else None
-        result = engine_assess(document, compiled, measurements, answers=engine_answers,
-                               acceptances=engine_acceptances, gpu_catalog=catalog, today=today)
+        result = engine_assess(document, compiled, measurements, answers=engine_answers, acceptances=engine_acceptances,
+                               gpu_catalog=catalog, today=today, validated=validated)
         items = {c.item.key: c.item for c in compiled.items} if compiled else {}
         sections = tuple((s.key, s.title) for s in compiled.checklist.ordered_sections()) if compiled else ()
         cached = (numbers_from_facts(result.facts), result.evaluation, items, sections)

@@ -61,7 +61,8 @@ def _render_detail(request: HttpRequest, design: Design, form: DesignInputsForm,
     """The design page: the forms as `form` holds them (posted values when `bound`), and the
     numbers and findings they imply (one assessment)."""
     membership = design.membership
-    assessment = design_assessment(design, document=form.raw_inputs() if bound else None, catalog=catalog)
+    assessment = design_assessment(design, document=form.raw_inputs() if bound else None, catalog=catalog,
+                                   validated=form.result if bound else None)
     context = {
         "design": design,
         "membership": membership,
@@ -123,7 +124,7 @@ def design_preview_inputs(request: HttpRequest, pk: int) -> HttpResponse:
         who = design.updated_by.get_username() if design.updated_by else "Someone"
         form.add_error(None, f"{who} saved this design (revision {design.revision}) after you opened it: "
                              "saving these values will be refused. Reload to see their changes.")
-    assessment = design_assessment(design, document=form.raw_inputs(), catalog=catalog)
+    assessment = design_assessment(design, document=form.raw_inputs(), catalog=catalog, validated=form.result)
     context = {**_inputs_context(design, form), "numbers": assessment.numbers, "in_force": assessment.in_force, "oob": True,
                "explain_base": explain_base(design),
                "field_errors_oob": field_errors_oob(form),

@@ -105,6 +105,21 @@ def test_answers_and_acceptances_are_read_only_when_the_review_has_some(client_f
     assert answered[0] == none[0] + 1 and accepted[0] == none[0] + 2
 
 
+def test_a_typing_preview_validates_the_posted_values_once(client_for, member, published, filled_design, monkeypatch):
+    import engine.design
+    import engine.facts.tree
+
+    calls = []
+    for module in (engine.design, engine.facts.tree):
+        real = module.validate
+        monkeypatch.setattr(module, "validate", lambda *a, real=real, **k: calls.append(1) or real(*a, **k))
+    data = form_data(filled_design.inputs, revision=filled_design.revision)
+    data["requirements.peak_qps"] = "4321"  # values no memo has seen
+    response = client_for(member).post(f"/designs/{filled_design.pk}/inputs/preview/", data, **HX)
+    assert response.status_code == 200 and "design-numbers" in response.content.decode()
+    assert len(calls) == 1
+
+
 # --- a GET never writes ----------------------------------------------------------------------
 
 
