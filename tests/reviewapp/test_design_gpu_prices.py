@@ -29,6 +29,24 @@ def test_load_gpu_prices_copies_the_file_and_keeps_staff_edits(db):
         "price_usd_per_hour"]["spot"]
 
 
+def test_the_catalog_reads_the_rows_as_the_orm_does(db):
+    """The catalog's SELECT is plain SQL (the ORM's compile cost more than the query): it reads the
+    same values, of the same types and in the admin's order, on SQLite and on PostgreSQL."""
+    import datetime as dt
+
+    from reviewapp.designs import catalog
+
+    call_command("load_gpu_prices", stdout=None)
+    GpuPrice.objects.filter(key="h100-80gb").update(as_of=dt.date(2026, 1, 31), position=99, fp8_tflops=None)
+    GpuPrice.objects.filter(key="a100-80gb").update(as_of=None, label="A100 ‘80 GB’ — edited")
+    rows = catalog._catalog_rows()
+    assert rows == tuple(GpuPrice.objects.values_list(*catalog.CATALOG_COLUMNS))
+    assert [type(value) for value in rows[-1]] == [type(value) for value in GpuPrice.objects.values_list(
+        *catalog.CATALOG_COLUMNS).get(key="h100-80gb")]
+    assert rows[-1][0] == "h100-80gb" and rows[-1][catalog.CATALOG_COLUMNS.index("as_of")] == dt.date(2026, 1, 31)
+    assert gpu_catalog()["gpus"]["a100-80gb"]["label"] == "A100 ‘80 GB’ — edited"
+
+
 def test_planning_uses_the_staff_prices(db):
     call_command("load_gpu_prices")
     before = assess_document(example_design(), gpu_catalog()).facts.get("cost.monthly_usd.spot")
