@@ -205,7 +205,8 @@ def evaluate(compiled: CompiledChecklist, facts: dict, answers: dict | None = No
     # Two passes: the memo answers the items whose facts did not change; the others run with one
     # CEL activation holding only the parts of the tree they read (converting the whole tree for
     # CEL cost more than the rules of a keystroke's assessment; benchmarks/evaluation.py).
-    memo_keys = [_memo_key(i, citem, facts, answers.get(citem.item.key)) for i, citem in enumerate(compiled.items)]
+    read: dict = {}
+    memo_keys = [_memo_key(i, citem, facts, answers.get(citem.item.key), read) for i, citem in enumerate(compiled.items)]
     known = [compiled.memo.get(key) if key is not None else None for key in memo_keys]
     misses = [i for i, finding in enumerate(known) if finding is None]
     context = None
@@ -255,9 +256,13 @@ def _context_for(citems: list[CompiledItem], facts: dict, *, whole: bool) -> Any
 _SCALARS = (str, float, int, bool, type(None))
 
 
-def _memo_key(index: int, citem: CompiledItem, facts: dict, answer) -> tuple | None:
+_UNKEYABLE = object()
+
+
+def _memo_key(index: int, citem: CompiledItem, facts: dict, answer, read: dict) -> tuple | None:
     """What `citem`'s finding is a function of, hashable; None when a value is not plain data
-    (then the item is simply evaluated)."""
+    (then the item is simply evaluated). `read` keeps each path's key part for the evaluation
+    (items share paths)."""
     values = []
     for expression in (citem.applies_when, citem.passes_when):
         if expression is None:
@@ -265,23 +270,29 @@ def _memo_key(index: int, citem: CompiledItem, facts: dict, answer) -> tuple | N
         if expression.bound and not expression.bound.isdisjoint(facts):
             return None  # a macro variable named like a top-level fact hides a read of it
         for ref in expression.references:
-            value = lookup(facts, ref.path)
-            if value is MISSING:
-                values.append(MISSING)
-            elif type(value) in _SCALARS:
-                # the type too: 1 == 1.0 == True in Python, and a trace shows each as read
-                values.append((type(value), value))
-            else:
-                try:
-                    values.append(json.dumps(value, sort_keys=True, allow_nan=True))
-                except (TypeError, ValueError):
-                    return None
+            part = read.get(ref.path)
+            if part is None:
+                part = read[ref.path] = _key_part(lookup(facts, ref.path))
+            if part is _UNKEYABLE:
+                return None
+            values.append(part)
     if answer is None:
         return (index, tuple(values), None)
     try:
         return (index, tuple(values), json.dumps(answer, sort_keys=True))
     except (TypeError, ValueError):
         return None
+
+
+def _key_part(value):
+    if value is MISSING:
+        return MISSING
+    if type(value) in _SCALARS:
+        return (type(value), value)  # the type too: 1 == 1.0 == True in Python; a trace shows each as read
+    try:
+        return json.dumps(value, sort_keys=True, allow_nan=True)
+    except (TypeError, ValueError):
+        return _UNKEYABLE
 
 
 def _finding(citem: CompiledItem, outcome: str, message: str, trace, *, risk=None, credit=None,

@@ -10,6 +10,7 @@ a number that cannot be computed says which blank or invalid fields it waits for
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -118,7 +119,14 @@ class Number:
 
         With `explain_base` (the design's `designs:number` URL up to the path) the label opens the
         number's explanation in place, loaded on demand with the form's unsaved values (htmx
-        inherits the target, swap and include from the panel); without JavaScript it is a link."""
+        inherits the target, swap and include from the panel); without JavaScript it is a link.
+        While someone types most rows stay as they were: each is written once and reused."""
+        try:  # the value's type in the key: True == 1 in Python, but one shows "yes", the other "1"
+            return _row_html(self, type(self.value), explain_base)
+        except TypeError:  # a value that cannot be hashed (a list): write it every time
+            return self._row(explain_base)
+
+    def _row(self, explain_base: str) -> str:
         e = html.escape
         return (f'<tr title="{e(self.description)}"><th scope="row">{self.label_html(explain_base)}</th>'
                 f'<td class="num" data-path="{e(self.path)}">{e(self.text)}</td>'
@@ -132,6 +140,11 @@ class Number:
         url = html.escape(f"{explain_base}{self.path}/")
         return (f'<details hx-post="{url}" hx-trigger="toggle once"><summary>{label}</summary>'
                 f'<div class="number-explain"><a href="{url}">How it is computed</a></div></details>')
+
+
+@functools.lru_cache(maxsize=4096)
+def _row_html(number: Number, value_type: type, explain_base: str) -> str:
+    return number._row(explain_base)
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,3 +211,15 @@ def test_the_design_page_links_to_the_methodology(client_for, member, demo):
 
 def test_the_methodology_page_rejects_post(client_for, member):
     assert client_for(member).post(reverse("designs:methodology")).status_code == 405
+
+
+def test_a_number_row_written_once_is_not_reused_for_an_equal_value_of_another_type():
+    from reviewapp.designs.assessment import Number
+
+    as_int = Number("x.count", "Count", 1, None, "derived", "How many")
+    as_bool = Number("x.count", "Count", True, None, "derived", "How many")
+    assert as_int == as_bool  # as Python sees them
+    assert ">1</td>" in as_int.row("") and ">yes</td>" in as_bool.row("")
+    assert ">1</td>" in as_int.row("") and as_int.row("/designs/1/numbers/") != as_int.row("")
+    unhashable = Number("x.list", "List", [1, 2], None, "derived", "")
+    assert unhashable.row("") == unhashable.row("")
