@@ -244,13 +244,38 @@ def evaluate(compiled: CompiledChecklist, facts: dict, answers: dict | None = No
 
 
 def _context_for(citems: list[CompiledItem], facts: dict, *, whole: bool) -> Any:
-    """One CEL activation for these items: the top-level facts their rules read (every path a
-    rule reads starts at one), or the whole tree when one of them could not be keyed."""
+    """One CEL activation for these items holding only what their rules read: each path a rule
+    reads (`references`: a map it reads whole, a value it steps into, or the parents of a key it
+    finds absent, so that a rule sees exactly what the whole tree would show it). The whole tree
+    when one of them could not be keyed (a macro variable hides a read). Converting the demo's
+    whole facts tree for CEL cost ~0.8 ms; the paths a keystroke's changed rules read, ~0.05 ms."""
     if whole or not isinstance(facts, dict):
         return make_context(facts)
-    roots = {ref.path.split(".", 1)[0] for citem in citems for expression in (citem.applies_when, citem.passes_when)
+    paths = {ref.path for citem in citems for expression in (citem.applies_when, citem.passes_when)
              if expression is not None for ref in expression.references}
-    return make_context({root: facts[root] for root in roots if root in facts})
+    return make_context(_only(facts, paths))
+
+
+def _only(facts: dict, paths) -> dict:
+    """The part of `facts` that `paths` reach, sharing the values it copies (never changing them)."""
+    out: dict = {}
+    taken: set[str] = set()  # paths copied whole: nothing below them needs copying again
+    for path in sorted(paths, key=len):
+        parts = path.split(".")
+        if any(".".join(parts[:i]) in taken for i in range(1, len(parts))):
+            continue
+        source, target = facts, out
+        for i, part in enumerate(parts):
+            if not isinstance(source, dict) or part not in source:
+                break  # absent: the parents are there, as in the whole tree
+            value = source[part]
+            if i == len(parts) - 1 or not isinstance(value, dict):
+                target[part] = value
+                taken.add(".".join(parts[:i + 1]))
+                break
+            target = target.setdefault(part, {})
+            source = value
+    return out
 
 
 _SCALARS = (str, float, int, bool, type(None))

@@ -1,7 +1,9 @@
 """The findings memo: an assessment whose facts changed in a few places runs only the rules that
 read those places, and gives exactly what a checklist evaluated from scratch gives."""
 
+import copy
 import dataclasses
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -107,3 +109,52 @@ def test_a_macro_variable_named_like_a_fact_does_not_hide_a_read_from_the_memo()
     low = evaluate(compiled, {"requirements": {"peak_qps": 5}}).findings[0]
     high = evaluate(compiled, {"requirements": {"peak_qps": 50}}).findings[0]
     assert (low.outcome, high.outcome) == ("fail", "pass")
+
+
+def _leaf_paths(tree, prefix=()):
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            yield from _leaf_paths(value, prefix + (key,))
+        yield prefix + (key,)
+
+
+REAL = facts_of()
+PATHS = sorted(_leaf_paths(REAL))
+CHANGES = st.sampled_from(["delete", None, "text", 7, 0.5, True, ["a"], {}])
+
+
+def _changed(tree, path, change):
+    tree = copy.deepcopy(tree)
+    node = tree
+    for part in path[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        if change == "delete":
+            node.pop(path[-1], None)
+        else:
+            node[path[-1]] = change
+    return tree
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(PATHS), CHANGES), max_size=6))
+def test_rules_see_in_their_part_of_the_tree_what_they_would_see_in_the_whole_tree(changes):
+    """The CEL activation holds only the paths the changed items' rules read: a rule must reach
+    the same outcome, message and trace as with the whole tree (deleted, null, retyped facts)."""
+    tree = REAL
+    for path, change in changes:
+        tree = _changed(tree, path, change)
+    partial = evaluate(fresh(), tree)
+    with mock.patch.object(evaluation_module, "_context_for",
+                           lambda citems, facts, whole: evaluation_module.make_context(facts)):
+        whole = evaluate(fresh(), tree)
+    assert partial == whole
+
+
+def test_a_rule_that_reads_a_map_whole_gets_all_of_it():
+    compiled = tiny("size(cost.monthly_usd) == 2.0 && cost.monthly_usd.exists(k, k == 'spot') && cost.plan == 'spot'")
+    tree = {"cost": {"monthly_usd": {"spot": 1.0, "on_demand": 2.0}, "plan": "spot", "other": {"x": 1}}}
+    finding = evaluate(compiled, tree).findings[0]
+    assert finding.outcome == "pass", finding.message
+    assert evaluation_module._only(tree, {"cost.monthly_usd", "cost.plan", "cost.monthly_usd.spot", "cost.missing.x"}) == {
+        "cost": {"monthly_usd": {"spot": 1.0, "on_demand": 2.0}, "plan": "spot"}}
