@@ -51,10 +51,12 @@ class FindingMemo:
     form) runs only the rules that read those places. Acceptances are applied after the memo.
     Bounded: cleared when full (the working set is a few assessments of a few designs)."""
 
-    __slots__ = ("findings", "scores", "limit", "hits", "misses")
+    __slots__ = ("findings", "scores", "limit", "hits", "misses", "reads")
 
     def __init__(self, limit: int = 4096):
         self.findings: dict = {}
+        # Per item: the fact paths its rules read, and the variables its macros bind (set once).
+        self.reads: tuple[tuple[tuple[str, ...], frozenset[str]], ...] | None = None
         # The score, by every finding's (outcome, credit): all else it reads is the item's own.
         self.scores: dict = {}
         self.limit = limit
@@ -205,8 +207,7 @@ def evaluate(compiled: CompiledChecklist, facts: dict, answers: dict | None = No
     # Two passes: the memo answers the items whose facts did not change; the others run with one
     # CEL activation holding only the parts of the tree they read (converting the whole tree for
     # CEL cost more than the rules of a keystroke's assessment; benchmarks/evaluation.py).
-    read: dict = {}
-    memo_keys = [_memo_key(i, citem, facts, answers.get(citem.item.key), read) for i, citem in enumerate(compiled.items)]
+    memo_keys = _memo_keys(compiled, facts, answers)
     known = [compiled.memo.get(key) if key is not None else None for key in memo_keys]
     misses = [i for i, finding in enumerate(known) if finding is None]
     context = None
@@ -284,29 +285,49 @@ _SCALARS = (str, float, int, bool, type(None))
 _UNKEYABLE = object()
 
 
-def _memo_key(index: int, citem: CompiledItem, facts: dict, answer, read: dict) -> tuple | None:
-    """What `citem`'s finding is a function of, hashable; None when a value is not plain data
-    (then the item is simply evaluated). `read` keeps each path's key part for the evaluation
-    (items share paths)."""
-    values = []
-    for expression in (citem.applies_when, citem.passes_when):
-        if expression is None:
+def _item_reads(citem: CompiledItem) -> tuple[tuple[str, ...], frozenset[str]]:
+    expressions = [e for e in (citem.applies_when, citem.passes_when) if e is not None]
+    return (tuple(ref.path for e in expressions for ref in e.references),
+            frozenset().union(*(e.bound for e in expressions)))
+
+
+def _memo_keys(compiled: CompiledChecklist, facts: dict, answers: dict) -> list[tuple | None]:
+    """For each item, what its finding is a function of, hashable: the values of the paths its
+    rules read and its answer; None when that cannot be keyed (then the item is evaluated)."""
+    memo = compiled.memo
+    if memo.reads is None:
+        memo.reads = tuple(_item_reads(citem) for citem in compiled.items)
+    parts: dict[str, Any] = {}  # a path's key part, read once per evaluation
+    by_paths: dict[tuple[str, ...], tuple | None] = {}  # items often read the same paths
+    keys: list[tuple | None] = []
+    for index, (citem, (paths, bound)) in enumerate(zip(compiled.items, memo.reads)):
+        if bound and not bound.isdisjoint(facts):
+            keys.append(None)  # a macro variable named like a top-level fact hides a read of it
             continue
-        if expression.bound and not expression.bound.isdisjoint(facts):
-            return None  # a macro variable named like a top-level fact hides a read of it
-        for ref in expression.references:
-            part = read.get(ref.path)
-            if part is None:
-                part = read[ref.path] = _key_part(lookup(facts, ref.path))
-            if part is _UNKEYABLE:
-                return None
-            values.append(part)
-    if answer is None:
-        return (index, tuple(values), None)
-    try:
-        return (index, tuple(values), json.dumps(answer, sort_keys=True))
-    except (TypeError, ValueError):
-        return None
+        values = by_paths.get(paths, _UNKEYABLE)
+        if values is _UNKEYABLE:
+            values = []
+            for path in paths:
+                part = parts.get(path)
+                if part is None:
+                    part = parts[path] = _key_part(lookup(facts, path))
+                if part is _UNKEYABLE:
+                    values = None
+                    break
+                values.append(part)
+            values = by_paths[paths] = None if values is None else tuple(values)
+        if values is None:
+            keys.append(None)
+            continue
+        answer = answers.get(citem.item.key)
+        if answer is None:
+            keys.append((index, values, None))
+            continue
+        try:
+            keys.append((index, values, json.dumps(answer, sort_keys=True)))
+        except (TypeError, ValueError):
+            keys.append(None)
+    return keys
 
 
 def _key_part(value):

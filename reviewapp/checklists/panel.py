@@ -26,7 +26,7 @@ from reviewapp.checklists.assessment import (
     SEVERITY_ORDER,
     visible_findings,
 )
-from reviewapp.designs.selectors import DesignAssessment, Memo, digest
+from reviewapp.designs.selectors import DesignAssessment, Memo
 
 
 def panel_context(request: HttpRequest, assessment: DesignAssessment, membership: Membership) -> dict:
@@ -52,8 +52,10 @@ def panel_context(request: HttpRequest, assessment: DesignAssessment, membership
     evaluation = assessment.evaluation
     if evaluation is None:
         return context
-    # The lines are a pure function of the evaluation (memoised by `assessment.key`) and the filters.
-    key = None if assessment.key is None else digest(assessment.key, design.pk, staff, severity, outcome)
+    # The lines are a pure function of what each finding shows and the filters: keyed by that, the
+    # list is reused while someone types (most keystrokes change no finding's line).
+    shown = tuple((f.item_key, f.outcome, f.severity, f.title, f.mode, f.message) for f in evaluation.findings)
+    key = (design.pk, staff, severity, outcome, shown)
     listed = _listed.get(key)
     if listed is None:
         listed = _list_findings(evaluation, design.pk, staff=staff, severity=severity, outcome=outcome)

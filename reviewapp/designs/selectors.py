@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
-from typing import Any, Mapping
+from typing import Any, Hashable, Mapping
 
 from engine import assess as engine_assess
 from engine.checklist import Evaluation, Finding, Item
@@ -131,14 +131,14 @@ class Memo:
     def __init__(self, size: int):
         self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
 
-    def get(self, key: str | None):
+    def get(self, key: Hashable | None):
         with self.lock:
             if key is None or key not in self.items:
                 return None
             self.items.move_to_end(key)
             return self.items[key]
 
-    def put(self, key: str | None, value) -> None:
+    def put(self, key: Hashable | None, value) -> None:
         if key is None:
             return
         with self.lock:
