@@ -49,7 +49,8 @@ class FindingMemo:
     starts from, so a rule cannot read a fact that is not in the key) and the team's answer. So an
     assessment whose facts differ from an earlier one in a few places (a keystroke in the design
     form) runs only the rules that read those places. Acceptances are applied after the memo.
-    Bounded: cleared when full (the working set is a few assessments of a few designs)."""
+    Bounded: cleared when full (the working set is a few assessments of a few designs; 4,096
+    findings of the default checklist take about 5 MB)."""
 
     __slots__ = ("findings", "scores", "limit", "hits", "misses", "reads")
 
@@ -79,7 +80,7 @@ class FindingMemo:
         key = tuple((f.outcome, f.credit) for f in findings)
         score = self.scores.get(key)
         if score is None:
-            if len(self.scores) >= self.limit:
+            if len(self.scores) >= 64:  # a score holds a line per item: keep few (few differ)
                 self.scores.clear()
             score = self.scores[key] = score_findings(checklist, findings)
         return score

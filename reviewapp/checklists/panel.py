@@ -74,7 +74,7 @@ def panel_context(request: HttpRequest, assessment: DesignAssessment, membership
     return context
 
 
-_listed = Memo(256)
+_listed = Memo(64)  # a list of 200 lines is ~100 KB; while typing, few lists differ
 
 
 def whole(score: float | None) -> str:
