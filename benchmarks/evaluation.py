@@ -1,7 +1,8 @@
 """What one checklist evaluation costs while someone types: the default checklist (and a copy grown
 to 200 items) evaluated over facts that differ in one input per call (the peak QPS, as the typing
 preview posts it), with the findings memo (each item answered from the memo unless a fact its rules
-read changed) against the same evaluation with the memo emptied before every call. No Django.
+read changed) against the same evaluation with the memo emptied before every call. No Django (the
+200-item copy is the tests' `scaled_default`, as benchmarks/page.py grows it).
 
     python benchmarks/evaluation.py [--calls 300] [--out benchmarks/results/evaluation]
 
@@ -12,7 +13,6 @@ and the memo's hits and misses per call; --out writes .json and .md with the set
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import platform
@@ -22,28 +22,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reviewapp"))
 
-from _common import ROOT, git_commit, log  # noqa: E402
+from _common import git_commit, log  # noqa: E402
+from checklist_fixtures import scaled_default  # noqa: E402
 
 from engine import design as design_module  # noqa: E402
 from engine import facts as facts_module  # noqa: E402
 from engine.checklist import compile_checklist, default_checklist, load_checklist  # noqa: E402
-from engine.checklist.evaluation import FindingMemo, evaluate  # noqa: E402
-
-
-def grown(items: int) -> dict:
-    """The shipped default checklist grown to `items` items by copying its items with new keys."""
-    document = json.loads((ROOT / "engine" / "data" / "default_checklist.json").read_text())
-    originals = [(section, item) for section in document["sections"] for item in section["items"]]
-    for section in document["sections"]:
-        section["items"] = []
-    for i in range(items):
-        section, item = originals[i % len(originals)]
-        item = copy.deepcopy(item)
-        if i >= len(originals):
-            item["key"] = f"{item['key']}_{i // len(originals)}"
-        section["items"].append(item)
-    return document
+from engine.checklist.evaluation import evaluate  # noqa: E402
+from engine.checklist.memo import FindingMemo  # noqa: E402
 
 
 def main() -> int:
@@ -56,7 +44,7 @@ def main() -> int:
     for i in range(args.calls + 1):
         inputs["requirements"]["peak_qps"] = 100 + i
         trees.append(facts_module.build_facts(inputs).tree)
-    checklists = {"default": default_checklist(), "200 items": load_checklist(grown(200))}
+    checklists = {"default": default_checklist(), "200 items": load_checklist(scaled_default(200))}
     results = {}
     for name, checklist in checklists.items():
         warm, cold = compile_checklist(checklist), compile_checklist(checklist)

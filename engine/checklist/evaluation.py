@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine import vocabulary
 
 from .conditions import Node, evaluate_condition, parse_condition
-from .expressions import MISSING, CompiledExpression, cel_literal, compile_expression, lookup, make_context, run
+from .expressions import CompiledExpression, cel_literal, compile_expression, run
+from .memo import FindingMemo, context_for, keys_for
 from .model import Checklist, ChecklistError, Item, RiskRule
-from .scoring import Score, score_findings, verdict_for
+from .scoring import Score, verdict_for
 from .validate import validate_checklist
 
 OUTCOMES = tuple(vocabulary.OUTCOMES)
@@ -39,51 +39,8 @@ class CompiledItem:
     applies_when: CompiledExpression | None
     passes_when: CompiledExpression | None
     risk_rules: tuple[tuple[RiskRule, Node], ...]
-
-
-class FindingMemo:
-    """Findings already reached, by item and by the values of the facts its rules read.
-
-    An item's finding is a pure function of its own rules (fixed once compiled), the values of
-    the fact paths those rules read (`CompiledExpression.references`: every identifier a rule
-    starts from, so a rule cannot read a fact that is not in the key) and the team's answer. So an
-    assessment whose facts differ from an earlier one in a few places (a keystroke in the design
-    form) runs only the rules that read those places. Acceptances are applied after the memo.
-    Bounded: cleared when full (the working set is a few assessments of a few designs; 4,096
-    findings of the default checklist take about 5 MB)."""
-
-    __slots__ = ("findings", "scores", "limit", "hits", "misses", "reads")
-
-    def __init__(self, limit: int = 4096):
-        self.findings: dict = {}
-        # Per item: the fact paths its rules read, and the variables its macros bind (set once).
-        self.reads: tuple[tuple[tuple[str, ...], frozenset[str]], ...] | None = None
-        # The score, by every finding's (outcome, credit): all else it reads is the item's own.
-        self.scores: dict = {}
-        self.limit = limit
-        self.hits = self.misses = 0
-
-    def get(self, key):
-        finding = self.findings.get(key)
-        if finding is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-        return finding
-
-    def put(self, key, finding) -> None:
-        if len(self.findings) >= self.limit:
-            self.findings.clear()
-        self.findings[key] = finding
-
-    def score(self, checklist: Checklist, findings: list[Finding]) -> Score:
-        key = tuple((f.outcome, f.credit) for f in findings)
-        score = self.scores.get(key)
-        if score is None:
-            if len(self.scores) >= 64:  # a score holds a line per item: keep few (few differ)
-                self.scores.clear()
-            score = self.scores[key] = score_findings(checklist, findings)
-        return score
+    reads: tuple[str, ...] = ()  # the fact paths its rules read (what the findings memo keys by)
+    bound: frozenset[str] = frozenset()  # the variables its rules' macros bind
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +62,14 @@ def compile_checklist(checklist: Checklist, known_paths=None) -> CompiledCheckli
         raise ChecklistError(problems)
     items = []
     for section, item in checklist.iter_items():
+        applies = compile_expression(item.applies_when) if item.applies_when else None
+        passes = compile_expression(item.passes_when) if item.passes_when else None
+        expressions = [e for e in (applies, passes) if e is not None]
         items.append(CompiledItem(
-            item, section.key,
-            compile_expression(item.applies_when) if item.applies_when else None,
-            compile_expression(item.passes_when) if item.passes_when else None,
+            item, section.key, applies, passes,
             tuple((rule, parse_condition(rule.condition)) for rule in item.risk_rules),
+            reads=tuple(ref.path for e in expressions for ref in e.references),
+            bound=frozenset().union(*(e.bound for e in expressions)),
         ))
     return CompiledChecklist(checklist, tuple(items))
 
@@ -208,13 +168,13 @@ def evaluate(compiled: CompiledChecklist, facts: dict, answers: dict | None = No
     # Two passes: the memo answers the items whose facts did not change; the others run with one
     # CEL activation holding only the parts of the tree they read (converting the whole tree for
     # CEL cost more than the rules of a keystroke's assessment; benchmarks/evaluation.py).
-    memo_keys = _memo_keys(compiled, facts, answers)
+    memo_keys = keys_for(compiled.items, facts, answers)
     known = [compiled.memo.get(key) if key is not None else None for key in memo_keys]
     misses = [i for i, finding in enumerate(known) if finding is None]
     context = None
     if misses:
-        context = _context_for([compiled.items[i] for i in misses], facts,
-                               whole=any(memo_keys[i] is None for i in misses))
+        context = context_for([compiled.items[i] for i in misses], facts,
+                              whole=any(memo_keys[i] is None for i in misses))
     for i in misses:
         citem = compiled.items[i]
         known[i] = _evaluate_item(citem, facts, context, answers.get(citem.item.key))
@@ -243,103 +203,6 @@ def evaluate(compiled: CompiledChecklist, facts: dict, answers: dict | None = No
     return Evaluation(compiled.checklist.key, tuple(findings), score, counts, open_risk["high"],
                       open_risk["medium"], open_risk["low"], counts["accepted_risk"],
                       counts["rule_error"], counts["unanswered"], verdict, reasons, unused)
-
-
-def _context_for(citems: list[CompiledItem], facts: dict, *, whole: bool) -> Any:
-    """One CEL activation for these items holding only what their rules read: each path a rule
-    reads (`references`: a map it reads whole, a value it steps into, or the parents of a key it
-    finds absent, so that a rule sees exactly what the whole tree would show it). The whole tree
-    when one of them could not be keyed (a macro variable hides a read). Converting the demo's
-    whole facts tree for CEL cost ~0.8 ms; the paths a keystroke's changed rules read, ~0.05 ms."""
-    if whole or not isinstance(facts, dict):
-        return make_context(facts)
-    paths = {ref.path for citem in citems for expression in (citem.applies_when, citem.passes_when)
-             if expression is not None for ref in expression.references}
-    return make_context(_only(facts, paths))
-
-
-def _only(facts: dict, paths) -> dict:
-    """The part of `facts` that `paths` reach, sharing the values it copies (never changing them)."""
-    out: dict = {}
-    taken: set[str] = set()  # paths copied whole: nothing below them needs copying again
-    for path in sorted(paths, key=len):
-        parts = path.split(".")
-        if any(".".join(parts[:i]) in taken for i in range(1, len(parts))):
-            continue
-        source, target = facts, out
-        for i, part in enumerate(parts):
-            if not isinstance(source, dict) or part not in source:
-                break  # absent: the parents are there, as in the whole tree
-            value = source[part]
-            if i == len(parts) - 1 or not isinstance(value, dict):
-                target[part] = value
-                taken.add(".".join(parts[:i + 1]))
-                break
-            target = target.setdefault(part, {})
-            source = value
-    return out
-
-
-_SCALARS = (str, float, int, bool, type(None))
-
-
-_UNKEYABLE = object()
-
-
-def _item_reads(citem: CompiledItem) -> tuple[tuple[str, ...], frozenset[str]]:
-    expressions = [e for e in (citem.applies_when, citem.passes_when) if e is not None]
-    return (tuple(ref.path for e in expressions for ref in e.references),
-            frozenset().union(*(e.bound for e in expressions)))
-
-
-def _memo_keys(compiled: CompiledChecklist, facts: dict, answers: dict) -> list[tuple | None]:
-    """For each item, what its finding is a function of, hashable: the values of the paths its
-    rules read and its answer; None when that cannot be keyed (then the item is evaluated)."""
-    memo = compiled.memo
-    if memo.reads is None:
-        memo.reads = tuple(_item_reads(citem) for citem in compiled.items)
-    parts: dict[str, Any] = {}  # a path's key part, read once per evaluation
-    by_paths: dict[tuple[str, ...], tuple | None] = {}  # items often read the same paths
-    keys: list[tuple | None] = []
-    for index, (citem, (paths, bound)) in enumerate(zip(compiled.items, memo.reads)):
-        if bound and not bound.isdisjoint(facts):
-            keys.append(None)  # a macro variable named like a top-level fact hides a read of it
-            continue
-        values = by_paths.get(paths, _UNKEYABLE)
-        if values is _UNKEYABLE:
-            values = []
-            for path in paths:
-                part = parts.get(path)
-                if part is None:
-                    part = parts[path] = _key_part(lookup(facts, path))
-                if part is _UNKEYABLE:
-                    values = None
-                    break
-                values.append(part)
-            values = by_paths[paths] = None if values is None else tuple(values)
-        if values is None:
-            keys.append(None)
-            continue
-        answer = answers.get(citem.item.key)
-        if answer is None:
-            keys.append((index, values, None))
-            continue
-        try:
-            keys.append((index, values, json.dumps(answer, sort_keys=True)))
-        except (TypeError, ValueError):
-            keys.append(None)
-    return keys
-
-
-def _key_part(value):
-    if value is MISSING:
-        return MISSING
-    if type(value) in _SCALARS:
-        return (type(value), value)  # the type too: 1 == 1.0 == True in Python; a trace shows each as read
-    try:
-        return json.dumps(value, sort_keys=True, allow_nan=True)
-    except (TypeError, ValueError):
-        return _UNKEYABLE
 
 
 def _finding(citem: CompiledItem, outcome: str, message: str, trace, *, risk=None, credit=None,

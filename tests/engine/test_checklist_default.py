@@ -133,7 +133,7 @@ def test_assessing_a_design_compiles_nothing_and_runs_each_rule_once_per_set_of_
     machine measures the neighbours): rules are compiled once, by compile_checklist; the first
     assessment converts the facts for CEL once and runs each rule at most once; assessing the
     same facts again runs no rule and converts nothing."""
-    from engine.checklist import evaluation, expressions
+    from engine.checklist import evaluation, expressions, memo
 
     facts = facts_module.build_facts(design_module.example_design()).tree
     compiled = compile_checklist(checklist, FACT_PATHS)
@@ -146,7 +146,7 @@ def test_assessing_a_design_compiles_nothing_and_runs_each_rule_once_per_set_of_
         return wrapper
 
     monkeypatch.setattr(expressions.cel, "compile", counting("compile", expressions.cel.compile))
-    monkeypatch.setattr(evaluation, "make_context", counting("context", evaluation.make_context))
+    monkeypatch.setattr(memo, "make_context", counting("context", memo.make_context))
     monkeypatch.setattr(evaluation, "run", counting("run", evaluation.run))
     first = evaluate(compiled, facts)
     rules = sum(bool(item.applies_when) + bool(item.passes_when) for _, item in checklist.iter_items())

@@ -12,6 +12,7 @@ from engine import design as design_module
 from engine import facts as facts_module
 from engine.checklist import Checklist, Item, Section, compile_checklist, default_checklist, evaluate
 from engine.checklist import evaluation as evaluation_module
+from engine.checklist import memo as memo_module
 
 WARM = compile_checklist(default_checklist())  # shared by every example: its memo fills up
 
@@ -49,7 +50,7 @@ def test_only_the_rules_that_read_a_changed_fact_run_again(monkeypatch):
     evaluation = evaluate(compiled, after)
 
     def changed(path):
-        return evaluation_module.lookup(before, path) != evaluation_module.lookup(after, path)
+        return memo_module.lookup(before, path) != memo_module.lookup(after, path)
 
     assert ran, "a changed peak QPS changes facts that some rules read"
     # an item is evaluated again only when a fact that one of its rules reads changed
@@ -96,7 +97,7 @@ def test_a_changed_answer_or_acceptance_is_not_answered_from_the_memo():
 
 
 def test_the_memo_is_bounded():
-    compiled = dataclasses.replace(fresh(), memo=evaluation_module.FindingMemo(limit=50))
+    compiled = dataclasses.replace(fresh(), memo=memo_module.FindingMemo(limit=50))
     for qps in range(1, 30):
         evaluate(compiled, facts_of(**{"requirements.peak_qps": qps * 100}))
         assert len(compiled.memo.findings) <= 50
@@ -145,8 +146,8 @@ def test_rules_see_in_their_part_of_the_tree_what_they_would_see_in_the_whole_tr
     for path, change in changes:
         tree = _changed(tree, path, change)
     partial = evaluate(fresh(), tree)
-    with mock.patch.object(evaluation_module, "_context_for",
-                           lambda citems, facts, whole: evaluation_module.make_context(facts)):
+    with mock.patch.object(evaluation_module, "context_for",
+                           lambda citems, facts, whole: memo_module.make_context(facts)):
         whole = evaluate(fresh(), tree)
     assert partial == whole
 
@@ -156,5 +157,5 @@ def test_a_rule_that_reads_a_map_whole_gets_all_of_it():
     tree = {"cost": {"monthly_usd": {"spot": 1.0, "on_demand": 2.0}, "plan": "spot", "other": {"x": 1}}}
     finding = evaluate(compiled, tree).findings[0]
     assert finding.outcome == "pass", finding.message
-    assert evaluation_module._only(tree, {"cost.monthly_usd", "cost.plan", "cost.monthly_usd.spot", "cost.missing.x"}) == {
+    assert memo_module.only(tree, {"cost.monthly_usd", "cost.plan", "cost.monthly_usd.spot", "cost.missing.x"}) == {
         "cost": {"monthly_usd": {"spot": 1.0, "on_demand": 2.0}, "plan": "spot"}}

@@ -43,22 +43,20 @@ def cost_table_rows(numbers, explain_base: str = ""):
     row cost ~0.3 ms of a typing preview)."""
     base = explain_base or ""
 
-    def cell(number) -> str:
+    def cell(number, after: str = "") -> str:
         if number is None:
-            return '<td class="num" data-path=""></td>'
-        return f'<td class="num" data-path="{escape(number.path)}">{escape(number.text)}</td>'
+            return f'<td class="num" data-path="">{after}</td>'
+        return f'<td class="num" data-path="{escape(number.path)}">{escape(number.text)}{after}</td>'
 
     rows = []
     for row in numbers.cost_rows:
         chosen = ' <span class="badge">chosen</span>' if row.chosen else ""
         negotiated = (' <span class="prov entered" title="negotiated: entered for this design">negotiated</span>'
                       if row.negotiated else "")
-        hourly = row.hourly
         rows.append(
             f'<tr class="{"chosen" if row.chosen else ""}" data-plan="{escape(row.plan)}">'
-            f'<th scope="row">{row.monthly.label_html(base)}{chosen}</th>'
-            f'<td class="num" data-path="{escape(hourly.path) if hourly else ""}">{escape(hourly.text) if hourly else ""}'
-            f'{negotiated}</td>{cell(row.monthly)}{cell(row.per_run) if numbers.is_batch else ""}'
+            f'<th scope="row">{row.monthly.label_html(base)}{chosen}</th>{cell(row.hourly, negotiated)}'
+            f'{cell(row.monthly)}{cell(row.per_run) if numbers.is_batch else ""}'
             f'{cell(row.per_1k_requests)}{cell(row.per_1m_tokens)}</tr>'
         )
     return mark_safe("".join(rows))
