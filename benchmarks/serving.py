@@ -150,8 +150,12 @@ def main(argv: list[str] | None = None) -> int:
             if lg_first:
                 r["loadgen"] = loadgen_capacity(bench, config, L, ideal["max_qps"], args, seed=rep)
             core_search = sc.max_qps(bench, config, L, start_qps=0.9 * ideal["max_qps"] or estimate,
-                                     queries=args.queries, seed=rep)
+                                     queries=args.queries, seed=rep, replay=True)
             cap = core_search["max_qps"]
+            # The same ideal with s(b) as the machine ran it during the search: each run's
+            # batches replayed alone right after it (engine.bench.replay).
+            paired = sc.paired_ideal_max_qps(off, config, L, core_search, start_qps=0.5 * estimate,
+                                             queries=args.queries, seed=rep)
             if with_lg and not lg_first:
                 r["loadgen"] = loadgen_capacity(bench, config, L, cap, args, seed=rep)
             best_run = core_search.get("result") or {}
@@ -162,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
                 "core_max_qps": cap,
                 "confirmed": core_search["confirmed"],
                 "ratio_core_over_ideal": round(cap / ideal["max_qps"], 4) if ideal["max_qps"] else None,
+                "ideal_paired_max_qps": paired["max_qps"],
+                "ratio_core_over_ideal_paired": round(cap / paired["max_qps"], 4) if paired["max_qps"] else None,
+                "replay": paired["replay"],
                 "offline_max_qps": offline_best,
                 "server_over_offline": round(cap / offline_best, 4) if offline_best else None,
                 "core_p99_ms_at_max": core_search["p99_ms"],
@@ -393,7 +400,16 @@ def summarise(reps: list[dict[str, Any]], args) -> dict[str, Any]:
         rows = [r["p2"][label] for r in reps]
         s[f"p2_{label}_budget_ms"] = median([x["latency_p99_budget_ms"] for x in rows])
         s[f"p2_{label}_ratio_core_over_ideal"] = median([x["ratio_core_over_ideal"] for x in rows])
-        s[f"p2_{label}_met"] = (s[f"p2_{label}_ratio_core_over_ideal"] or 0) >= 0.95
+        # The target is read against the ideal fed with s(b) replayed beside the core's runs;
+        # against s(b) measured before the search it is reported beside it.
+        s[f"p2_{label}_ratio_core_over_ideal_paired"] = median(
+            [x["ratio_core_over_ideal_paired"] for x in rows if x["ratio_core_over_ideal_paired"] is not None]
+        )
+        s[f"p2_{label}_met"] = (s[f"p2_{label}_ratio_core_over_ideal_paired"] or 0) >= 0.95
+        s[f"p2_{label}_former_met"] = (s[f"p2_{label}_ratio_core_over_ideal"] or 0) >= 0.95
+        s[f"p2_{label}_ideal_paired_max_qps"] = median([x["ideal_paired_max_qps"] for x in rows])
+        s[f"p2_{label}_replay_factor"] = median([x["replay"]["factor"] for x in rows])
+        s[f"p2_{label}_server_over_replay"] = median([x["replay"]["server_over_replay"] for x in rows])
         s[f"p2_{label}_core_max_qps"] = median([x["core_max_qps"] for x in rows])
         s[f"p2_{label}_ideal_max_qps"] = median([x["ideal_max_qps"] for x in rows])
         s[f"p2_{label}_ideal_max_qps_powers_of_two"] = median([x["ideal_max_qps_powers_of_two"] for x in rows])
@@ -509,9 +525,17 @@ def render_markdown(result: dict[str, Any]) -> str:
     for label, name in (("L_10_s1", "L = 10 x s(1)"), ("L_http", "L = HTTP budget")):
         lines.append(
             f"| P2 | capacity at p99 <= {s[f'p2_{label}_budget_ms']} ms ({name}), core / ideal batcher "
+            f"with s(b) replayed beside the core's runs | {s[f'p2_{label}_ratio_core_over_ideal_paired']} "
+            f"({s[f'p2_{label}_core_max_qps']} / {s[f'p2_{label}_ideal_paired_max_qps']} QPS; replayed / "
+            f"offline s(b) {s[f'p2_{label}_replay_factor']}, the server's batches / the replay "
+            f"{s[f'p2_{label}_server_over_replay']}) | >= 0.95 | {yes(s[f'p2_{label}_met'])} |"
+        )
+        lines.append(
+            f"| P2 | the same, ideal with s(b) measured before the search (the former reference) "
             f"| {s[f'p2_{label}_ratio_core_over_ideal']} ({s[f'p2_{label}_core_max_qps']} / "
-            f"{s[f'p2_{label}_ideal_max_qps']} QPS; against the ideal fed only the powers of two: "
-            f"{s[f'p2_{label}_ratio_core_over_ideal_powers_of_two']}) | >= 0.95 | {yes(s[f'p2_{label}_met'])} |"
+            f"{s[f'p2_{label}_ideal_max_qps']} QPS; with only the powers of two: "
+            f"{s[f'p2_{label}_ratio_core_over_ideal_powers_of_two']}) | (reported) | "
+            f"{'>= 0.95' if s[f'p2_{label}_former_met'] else 'below 0.95'} |"
         )
     lines.append(
         f"| P2 | server / offline at L = 10 x s(1) (ideal batcher: {s['p2_ideal_server_over_offline']}) "

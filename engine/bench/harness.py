@@ -57,8 +57,11 @@ class Bench:
     def execute(self) -> Callable[[list[Any]], Sequence[Any]]:
         return self.runner.run
 
-    def core(self, config: BatcherConfig) -> ServingCore:
-        return ServingCore(self.execute, config, init_thread=self.runner.init_thread)
+    def core(
+        self, config: BatcherConfig, execute: Callable[[list[Any]], Sequence[Any]] | None = None
+    ) -> ServingCore:
+        """A core over this bench's runner (or over ``execute``, e.g. a recording wrapper)."""
+        return ServingCore(execute or self.execute, config, init_thread=self.runner.init_thread)
 
 
 class NoopRunner:

@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.bench.harness import Bench, CancelFn, ProgressFn, frozen_heap
 from engine.bench.loadgen import open_loop_run, poisson_offsets
+from engine.bench.replay import BatchRecorder, replay_alone, replay_factor
 from engine.bench.search import max_qps_search
 from engine.bench.simulate import batch_time_table, simulate_latencies, simulate_policy
 from engine.bench.stats import MIN_QUERIES_FOR_P99, noise_probe
@@ -55,14 +56,17 @@ def server(
     seed: int = 0,
     deadline_ms: float | None = None,
     should_cancel: CancelFn | None = None,
+    replay: bool = False,
 ) -> dict[str, Any]:
-    """One open-loop Poisson run at ``rate_qps`` on a fresh core."""
+    """One open-loop Poisson run at ``rate_qps`` on a fresh core. With ``replay`` the run's
+    batches are then run again alone (``engine.bench.replay``), under ``result["replay"]``."""
     if warmup_queries is None:
         warmup_queries = default_warmup_queries(queries)
     offsets = poisson_offsets(rate_qps, warmup_queries + queries, seed)
+    recorder = BatchRecorder(bench.execute) if replay else None
 
     async def go() -> dict[str, Any]:
-        core = bench.core(config)
+        core = bench.core(config, execute=recorder)
         await core.start()
         try:
             result = await open_loop_run(
@@ -77,6 +81,8 @@ def server(
     noise = noise_probe()
     with frozen_heap():
         result = asyncio.run(go())
+        if recorder is not None:
+            result["replay"] = replay_alone(bench.runner, recorder)
     result["rate_qps"] = round(rate_qps, 2)
     result["noise"] = noise
     return result
@@ -98,10 +104,18 @@ def max_qps(
     run_budgets: float = RUN_BUDGETS,
     should_cancel: CancelFn | None = None,
     progress: ProgressFn | None = None,
+    replay: bool = False,
 ) -> dict[str, Any]:
+    """The core's capacity at the p99 bound. With ``replay`` every run's batches are replayed
+    alone right after it, returned under ``replays`` (for ``paired_ideal_max_qps``)."""
+    replays: list[dict[str, Any]] = []
+
     def measure(rate: float) -> dict[str, Any]:
         n = queries_for(rate, queries, p99_budget_ms, run_budgets)
-        return server(bench, config, rate, queries=n, seed=seed, should_cancel=should_cancel)
+        r = server(bench, config, rate, queries=n, seed=seed, should_cancel=should_cancel, replay=replay)
+        if replay:
+            replays.append({"rate_qps": rate, **r.pop("replay")})
+        return r
 
     def on_step(step: dict[str, Any]) -> None:
         if progress is not None:
@@ -113,7 +127,18 @@ def max_qps(
         should_cancel=should_cancel, on_step=on_step,
     )
     out["p99_budget_ms"] = p99_budget_ms
+    if replay:
+        out["replays"] = replays
     return out
+
+
+def offline_table(offline_result: dict[str, Any], max_batch_size: int) -> np.ndarray:
+    """s(b) in seconds for b = 0..max_batch_size from ``offline()``'s result."""
+    rows = offline_result["batch_sizes"]
+    return batch_time_table(
+        max_batch_size, **offline_result["fit_coefficients"],
+        sizes=[r["batch_size"] for r in rows], batch_times_ms=[r["batch_time_ms"] for r in rows],
+    )
 
 
 def ideal_max_qps(
@@ -126,14 +151,13 @@ def ideal_max_qps(
     seed: int = 0,
     rel_tol: float = 0.03,
     run_budgets: float = RUN_BUDGETS,
+    batch_time_scale: float = 1.0,
 ) -> dict[str, Any]:
     """The ideal-batcher capacity, found by the same search on the same schedules, with s(b)
-    from the offline measurements (``offline()``'s result)."""
-    rows = offline_result["batch_sizes"]
-    table = batch_time_table(
-        config.max_batch_size, **offline_result["fit_coefficients"],
-        sizes=[r["batch_size"] for r in rows], batch_times_ms=[r["batch_time_ms"] for r in rows],
-    )
+    from the offline measurements (``offline()``'s result), times ``batch_time_scale``."""
+    if not batch_time_scale > 0:
+        raise ValueError("batch_time_scale must be > 0")
+    table = offline_table(offline_result, config.max_batch_size) * batch_time_scale
 
     def measure(rate: float) -> dict[str, Any]:
         n = queries_for(rate, queries, p99_budget_ms, run_budgets)
@@ -150,6 +174,34 @@ def ideal_max_qps(
         max_qps=MAX_SEARCH_QPS, rel_tol=rel_tol, confirm=False,
     )
     out.pop("result", None)
+    return out
+
+
+def paired_ideal_max_qps(
+    offline_result: dict[str, Any],
+    config: BatcherConfig,
+    p99_budget_ms: float,
+    core_search: dict[str, Any],
+    *,
+    start_qps: float,
+    queries: int = MIN_QUERIES_FOR_P99,
+    seed: int = 0,
+    run_budgets: float = RUN_BUDGETS,
+) -> dict[str, Any]:
+    """The ideal batcher with s(b) as the machine ran it during ``core_search`` (a ``max_qps``
+    made with ``replay=True``): the offline s(b) times the replay factor of the runs near the
+    core's answer (``engine.bench.replay``). ``replay`` in the result says what was used."""
+    if "replays" not in core_search:
+        raise ValueError("the core's search was made without replay=True")
+    table = offline_table(offline_result, config.max_batch_size)
+    factor = replay_factor(table, core_search["replays"], core_search["max_qps"])
+    if factor["factor"] is None:
+        return {"max_qps": None, "replay": factor}
+    out = ideal_max_qps(
+        offline_result, config, p99_budget_ms, start_qps=start_qps, queries=queries, seed=seed,
+        run_budgets=run_budgets, batch_time_scale=factor["factor"],
+    )
+    out["replay"] = factor
     return out
 
 
@@ -227,10 +279,7 @@ def ideal_overload(
     that s(b) itself, so its predictions are exact. Goodput is counted as ``summarise_run``
     does: completions within the deadline over the measured window."""
     rows = offline_result["batch_sizes"]
-    table = batch_time_table(
-        config.max_batch_size, **offline_result["fit_coefficients"],
-        sizes=[r["batch_size"] for r in rows], batch_times_ms=[r["batch_time_ms"] for r in rows],
-    )
+    table = offline_table(offline_result, config.max_batch_size)
     fit = offline_result["fit_coefficients"]
     exact = replace(
         config,
