@@ -44,6 +44,8 @@ SHUTTING_DOWN = "shutting_down"
 PREDICTED_MISS = "predicted_deadline_miss"
 DEADLINE_PASSED = "deadline_passed"
 
+# An idle server whose margin refused this many requests in a row admits the next one as a probe.
+PROBE_AFTER_REFUSALS = 8
 MAX_MARGIN_S = 1.0  # the calibrated admission margin stays within +-1 s
 # The margin's start: this quantile of the first batches' errors (the controller corrects it;
 # the configured quantile itself would be the worst of a few dozen batches, too conservative).
@@ -129,6 +131,8 @@ class Request:
     dispatch_s: float | None = None
     # Predicted completion at admission (predictive shedding only).
     predicted_s: float | None = None
+    # Admitted by an idle server although the margin refused it (see ``BatchPolicy.submit``).
+    probe: bool = False
     # Opaque slot for the caller (the serving core keeps the response future here).
     ctx: Any = None
 
@@ -154,6 +158,7 @@ class PolicyMetrics:
     completed: int = 0
     failed: int = 0
     executed_after_deadline: int = 0
+    margin_probes: int = 0
     batch_sizes: dict[int, int] = field(default_factory=dict)
     queue_time_s: deque = field(default_factory=deque)
     compute_time_s: deque = field(default_factory=deque)
@@ -181,6 +186,7 @@ class PolicyMetrics:
             "completed": self.completed,
             "failed": self.failed,
             "batches": self.batches,
+            "margin_probes": self.margin_probes,
             "mean_batch_size": (n_items / self.batches) if self.batches else None,
             "batch_size_counts": {str(k): v for k, v in sorted(sizes.items())},
             "executed_after_deadline": self.executed_after_deadline,
@@ -214,6 +220,7 @@ class BatchPolicy:
         self._margin_s = 0.0
         self._queue_misses = 0  # admitted requests timed out in the queue since the last batch
         self._start_errors: list[float] = []  # the first batches' prediction errors
+        self._idle_refusals = 0  # requests refused in a row by the margin alone, server idle
         self._default_priority = (
             config.priority_levels - 1 if config.default_priority is None else config.default_priority
         )
@@ -256,7 +263,19 @@ class BatchPolicy:
                 done, shared = self._predict(priority, now)
                 margin = self._margin_s
                 if done + margin > deadline_s or done + margin > shared:
-                    return self._reject(req, PREDICTED_MISS)
+                    # A margin that keeps refusing requests an idle server's model says it can
+                    # serve would refuse every request from now on: no batch would run again
+                    # to bring it down (a stall can push it past the budget). After a few such
+                    # refusals in a row, admit one as a probe; ``complete`` lowers the margin
+                    # if the probe meets its deadline.
+                    if not (done <= deadline_s and self._idle()):
+                        return self._reject(req, PREDICTED_MISS)
+                    self._idle_refusals += 1
+                    if self._idle_refusals <= PROBE_AFTER_REFUSALS:
+                        return self._reject(req, PREDICTED_MISS)
+                    req.probe = True
+                    m.margin_probes += 1
+                self._idle_refusals = 0
                 req.predicted_s = done
             heapq.heappush(self._deadlines, (deadline_s, rid, req))
         self._queues[priority].append(req)
@@ -264,6 +283,9 @@ class BatchPolicy:
         self._queued += 1
         m.admitted += 1
         return req
+
+    def _idle(self) -> bool:
+        return self._queued == 0 and self._free_slots == self.config.num_slots
 
     def _reject(self, req: Request, reason: str) -> Request:
         req.status = REJECTED
@@ -513,12 +535,24 @@ class BatchPolicy:
                 m.executed_after_deadline += 1
         if not failed and cfg.shed_margin_quantile is not None:
             admitted = missed = 0
+            probed = False
             last_predicted = -math.inf
             for req in batch.requests:
                 if req.predicted_s is not None:
                     admitted += 1
                     missed += req.deadline_s < finished_s
                     last_predicted = max(last_predicted, req.predicted_s)
+                    probed = probed or req.probe
+            if probed and not missed:
+                # The margin was starving an idle server and this batch met its deadlines: the
+                # calibration was wrong (made during a stall). Start it again from the batches
+                # that follow, as a fresh server does, and until then halve the margin's
+                # distance to the error just seen.
+                self._start_errors = []
+                error = finished_s - last_predicted
+                if self._margin_s > error:
+                    self._margin_s = error + (self._margin_s - error) / 2.0
+                return
             missed += self._queue_misses
             admitted += self._queue_misses
             self._queue_misses = 0

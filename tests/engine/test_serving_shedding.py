@@ -102,6 +102,49 @@ def test_overload_sheds_by_prediction_not_by_running_late():
     assert statuses.count(DONE) > 0.3 * len(statuses)
 
 
+def overload_after_a_stall(config: BatcherConfig, stalled_batches: int, stall_s: float, seed: int = 1):
+    """2 x capacity where the first ``stalled_batches`` batches each take ``stall_s`` longer
+    (a cold start, a neighbour's burst), then s(b) exactly."""
+    arrivals = poisson_offsets(2 * CAPACITY_QPS, 6000, seed)
+    count = [0]
+
+    def batch_time(b: int) -> float:
+        count[0] += 1
+        return TABLE[b] + (stall_s if count[0] <= stalled_batches else 0.0)
+
+    r = simulate_policy(arrivals, config, batch_time, deadline_ms=L_MS)
+    lat = r["latency_s"][WARMUP:]
+    done = lat[~np.isnan(lat)]
+    return {
+        "goodput_qps": float(np.sum(done <= L_MS / 1000.0)) / (arrivals[-1] - arrivals[WARMUP]),
+        "admitted_p99_ms": float(np.percentile(done, 99, method="higher")) * 1000.0 if done.size else None,
+        "late": r["metrics"]["executed_after_deadline"],
+        "margin_ms": r["shed_margin_s"] * 1000.0,
+        "probes": r["metrics"]["margin_probes"],
+    }
+
+
+@pytest.mark.parametrize("start_batches", [32, 0])
+def test_a_margin_grown_past_the_budget_by_a_stall_cannot_lock_admission_out(start_batches):
+    # Three batches 30 ms late, twice L: the start quantile (or the steering, once every
+    # admitted request of those batches missed) takes the margin past what any request can
+    # meet. Without probes no batch runs again, so nothing ever brings it back (a run of the
+    # committed benchmark served nothing for a whole repeat that way).
+    config = shed_config(shed_margin_quantile=0.995, shed_margin_start_batches=start_batches,
+                         shed_margin_step_ms=12.0 if start_batches == 0 else 2.0)
+    r = overload_after_a_stall(config, stalled_batches=3, stall_s=0.030)
+    assert r["probes"] > 0
+    assert r["margin_ms"] < 5.0
+    assert r["goodput_qps"] >= 0.75 * CAPACITY_QPS
+    assert r["admitted_p99_ms"] <= L_MS
+    assert r["late"] == 0
+
+
+def test_no_probe_is_admitted_while_the_margin_leaves_room():
+    r = overload_after_a_stall(shed_config(shed_margin_quantile=0.995), stalled_batches=0, stall_s=0.0)
+    assert r["probes"] == 0
+
+
 class FakeClock:
     def __init__(self, now: float = 100.0):
         self.now = now
@@ -175,3 +218,39 @@ def test_a_request_admitted_then_timed_out_in_the_queue_counts_as_a_miss():
 def test_bad_margin_settings_raise_value_error(kwargs):
     with pytest.raises(ValueError):
         BatcherConfig(**kwargs)
+
+
+def test_an_idle_server_probes_after_eight_refusals_in_a_row_and_a_probe_on_time_halves_the_margin():
+    from engine.serving.policy import PROBE_AFTER_REFUSALS
+
+    clock = FakeClock()
+    policy = BatchPolicy(shed_config(shed_margin_quantile=0.99, shed_margin_start_batches=8), clock)
+    run_batches(policy, clock, 6, 4, late_by_s=0.005)
+    assert policy.shed_margin_s == pytest.approx(0.005, abs=1e-6)
+    refused = [policy.submit(None, deadline_s=clock.now + 0.004) for _ in range(PROBE_AFTER_REFUSALS)]
+    assert all(r.status == REJECTED and r.reason == PREDICTED_MISS for r in refused)
+    probe = policy.submit(None, deadline_s=clock.now + 0.004)
+    assert probe.status == QUEUED and probe.probe
+    assert policy.metrics.summary()["margin_probes"] == 1
+    # While it is queued the server is not idle: the next request is refused, not probed.
+    assert policy.submit(None, deadline_s=clock.now + 0.004).status == REJECTED
+    batch, _, _ = policy.poll()
+    clock.now += TABLE[1]  # on time, exactly as modelled: error 0
+    policy.complete(batch)
+    assert policy.shed_margin_s == pytest.approx(0.0025, abs=1e-6)
+
+
+def test_a_probe_that_misses_its_deadline_does_not_lower_the_margin():
+    from engine.serving.policy import PROBE_AFTER_REFUSALS
+
+    clock = FakeClock()
+    policy = BatchPolicy(shed_config(shed_margin_quantile=0.99, shed_margin_start_batches=8), clock)
+    run_batches(policy, clock, 6, 4, late_by_s=0.005)
+    for _ in range(PROBE_AFTER_REFUSALS):
+        policy.submit(None, deadline_s=clock.now + 0.004)
+    probe = policy.submit(None, deadline_s=clock.now + 0.004)
+    assert probe.probe
+    batch, _, _ = policy.poll()
+    clock.now += TABLE[1] + 0.005  # as late as the margin said
+    policy.complete(batch)
+    assert policy.shed_margin_s >= 0.005 - 1e-6
