@@ -4,9 +4,9 @@ The ideal batcher (``simulate_latencies``) is the limit a core is held to: the s
 rules with zero overhead, each batch taking s(b). Measured once before a capacity search, s(b)
 describes the machine as it was then, for batches of one size run back to back. On a shared
 machine that is not the machine the search runs on: on the 2-core VM of issue 16 the same
-batches, replayed alone right after each server run, took 1.04-1.19 x the s(b) measured a few
-seconds before the search, in every one of 12 searches. An ideal fed the earlier s(b) charges
-the machine's drift to the core.
+batches, replayed alone right after each server run, took 0.86-1.22 x the s(b) measured a few
+seconds before the search (30 searches, docs/benchmarks.md). An ideal fed the earlier s(b)
+charges the machine's drift to the core.
 
 So a run can record its batches (``BatchRecorder``) and replay them alone right after, on the
 bare runner, in a worker thread as the core runs them (``replay_alone``): the same inputs, the

@@ -81,8 +81,11 @@ class BatcherConfig:
     # pessimistic); it settles where the miss share is 1 - quantile. It starts from the data:
     # over the first ``shed_margin_start_batches`` batches it is the 0.9 quantile
     # (``START_QUANTILE``) of their prediction errors (each batch's end minus the completion
-    # predicted for its last request, the one that had the least slack). None: no margin (the
-    # batch-time scale alone).
+    # predicted for its last request, the one that had the least slack). An idle server whose
+    # margin alone refused ``PROBE_AFTER_REFUSALS`` requests in a row admits the next as a
+    # probe (a margin pushed past the budget by a stall would otherwise never run a batch
+    # again); a probe on time starts the calibration again. None: no margin (the batch-time
+    # scale alone).
     shed_margin_quantile: float | None = None
     shed_margin_step_ms: float = 2.0
     shed_margin_start_batches: int = 32
