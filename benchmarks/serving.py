@@ -75,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="P4 calibrated shedding: share of admitted requests the margin keeps on time")
     p.add_argument("--quick", action="store_true", help="tiny run for smoke tests (not for results)")
     args = p.parse_args(argv)
+    # Fail before a 10-minute run, not after its first repeat, when an optional peer is missing.
+    import importlib.util
+
+    needed = {"litserve": not args.skip_http, "mlperf_loadgen": not args.skip_loadgen}
+    missing = [name for name, wanted in needed.items() if wanted and importlib.util.find_spec(name) is None]
+    if missing:
+        p.error(f"{', '.join(missing)} not installed: pip install -e '.[bench]' (or --skip-http / --skip-loadgen)")
 
     threads = pin_threads(args.threads)
     from engine.bench import scenarios as sc
