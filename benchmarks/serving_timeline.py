@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from engine.bench import scenarios as sc
     from engine.bench.loadgen import open_loop_run, poisson_offsets
+    from engine.bench.replay import BatchRecorder
     from engine.bench.simulate import batch_time_table, simulate_latencies
     from engine.bench.stats import noise_probe
     from engine.serving.policy import BatcherConfig
@@ -78,23 +79,17 @@ def main(argv: list[str] | None = None) -> int:
     clock = time.perf_counter
     out_runs = []
     for k in range(args.runs):
-        batches: list[tuple[float, float, int]] = []
         reqs: list = []
         delivered: dict[int, float] = {}
         real_run = runner.run
-
-        def timed_run(inputs, _real=real_run, _log=batches):
-            t = clock()
-            out = _real(inputs)
-            _log.append((t, clock(), len(inputs)))
-            return out
+        recorder = BatchRecorder(real_run, clock=clock)
 
         n = sc.queries_for(rate, args.queries, L)
         warm = sc.default_warmup_queries(n)
         offsets = poisson_offsets(rate, warm + n, k)
 
         async def go():
-            core = bench.core(config)
+            core = bench.core(config, execute=recorder)
             await core.start()
             real_submit = core.submit_threadsafe
 
@@ -116,13 +111,9 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 await core.stop(drain=False)
 
-        runner.run = timed_run
         noise = noise_probe()
-        try:
-            result = asyncio.run(go())
-        finally:
-            runner.run = real_run
-        a = np.array(batches)
+        result = asyncio.run(go())
+        a = np.array([(start, start + seconds, len(inputs)) for inputs, start, seconds in recorder.batches])
         dur, size = a[:, 1] - a[:, 0], a[:, 2].astype(int)
         replay = []
         for b in size:

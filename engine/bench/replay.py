@@ -33,17 +33,17 @@ NEAR_ANSWER = (0.8, 1.25)
 
 
 class BatchRecorder:
-    """Wraps a core's ``execute``: records each batch's inputs and its time in the server."""
+    """Wraps a core's ``execute``: records each batch's inputs, start and time in the server."""
 
     def __init__(self, execute: Callable[[list[Any]], Sequence[Any]], clock=time.perf_counter):
         self._execute = execute
         self._clock = clock
-        self.batches: list[tuple[list[Any], float]] = []
+        self.batches: list[tuple[list[Any], float, float]] = []  # (inputs, started, seconds)
 
     def __call__(self, inputs: list[Any]) -> Sequence[Any]:
         t = self._clock()
         out = self._execute(inputs)
-        self.batches.append((inputs, self._clock() - t))
+        self.batches.append((inputs, t, self._clock() - t))
         return out
 
 
@@ -58,7 +58,7 @@ def replay_alone(runner: Any, recorder: BatchRecorder, clock=time.perf_counter) 
     def work() -> None:
         try:
             runner.init_thread()
-            for inputs, _ in batches:
+            for inputs, _, _ in batches:
                 t = clock()
                 runner.run(inputs)
                 runner.synchronize()
@@ -72,9 +72,9 @@ def replay_alone(runner: Any, recorder: BatchRecorder, clock=time.perf_counter) 
     if errors:
         raise errors[0]
     return {
-        "batch_sizes": [len(inputs) for inputs, _ in batches],
+        "batch_sizes": [len(inputs) for inputs, _, _ in batches],
         "replay_s": times,
-        "server_s": [seconds for _, seconds in batches],
+        "server_s": [seconds for _, _, seconds in batches],
     }
 
 
@@ -91,7 +91,7 @@ def replay_factor(
     near = [r for r in replays if band[0] * around_qps <= r["rate_qps"] <= band[1] * around_qps]
     used = [r for r in (near or replays) if r["batch_sizes"]]
     if not used:
-        return {"factor": None, "server_over_replay": None, "runs": 0, "batches": 0}
+        return {"factor": None, "server_over_replay": None, "runs": 0, "batches": 0, "near_answer": bool(near)}
     sizes = np.concatenate([np.asarray(r["batch_sizes"], dtype=int) for r in used])
     if sizes.max() >= len(table_s):
         raise ValueError("a replayed batch is larger than the s(b) table")
