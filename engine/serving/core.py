@@ -93,6 +93,7 @@ class ServingCore:
         self._idle_workers = 0
         self._wakeups_pending = 0  # notifies sent that no worker has woken for yet
         self._threads: list[threading.Thread] = []
+        self._init_errors: list[BaseException] = []
         self._notifier: threading.Thread | None = None
         self._done: queue.SimpleQueue = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -101,16 +102,31 @@ class ServingCore:
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
-        """Start the worker threads; must be awaited on the loop that will submit."""
+        """Start the worker threads and return once each has run ``init_thread``; must be
+        awaited on the loop that will submit.
+
+        The runner's ``init_thread`` warms the model up inside the worker thread: a fresh
+        thread's first batches run up to twice as slow (its own allocator arena and torch
+        pools), and a request submitted before that would be queued and predicted as if the
+        slot were ready. If a worker's ``init_thread`` raises, the core stops and the error is
+        raised here."""
         if self._loop is not None:
             raise RuntimeError("core already started")
         self._loop = asyncio.get_running_loop()
         self._notifier = threading.Thread(target=self._notify_loop, name="serving-notifier", daemon=True)
         self._notifier.start()
+        ready = []
         for i in range(self.config.num_slots):
-            t = threading.Thread(target=self._worker, name=f"serving-slot-{i}", daemon=True)
+            event = threading.Event()
+            t = threading.Thread(target=self._worker, args=(event,), name=f"serving-slot-{i}", daemon=True)
             t.start()
             self._threads.append(t)
+            ready.append(event)
+        for event in ready:
+            await asyncio.to_thread(event.wait)
+        if self._init_errors:
+            await self.stop(drain=False)
+            raise self._init_errors[0]
 
     async def stop(self, *, drain: bool = True, timeout_s: float = 30.0) -> None:
         """Stop admitting. With ``drain`` everything queued still runs (no queue delay is
@@ -344,9 +360,15 @@ class ServingCore:
                 pass
         return futures
 
-    def _worker(self) -> None:
-        if self._init_thread is not None:
-            self._init_thread()
+    def _worker(self, ready: threading.Event) -> None:
+        try:
+            if self._init_thread is not None:
+                self._init_thread()
+        except BaseException as exc:  # raised by start() on the loop
+            self._init_errors.append(exc)
+            return
+        finally:
+            ready.set()
         policy = self.policy
         clock = self.clock
         execute = self._execute

@@ -66,6 +66,51 @@ def test_each_request_gets_its_own_result():
     assert model.thread_inits == 1
 
 
+def test_start_returns_only_once_every_worker_has_initialised():
+    # The runner warms the model up in init_thread; a request admitted before that would be
+    # predicted and queued as if the slot were ready.
+    model = Recorder()
+    gate = threading.Event()
+    inits = []
+
+    def init():
+        assert gate.wait(10)
+        inits.append(threading.current_thread().name)
+
+    async def go():
+        core = ServingCore(model, config(num_slots=2), init_thread=init)
+        start = asyncio.ensure_future(core.start())
+        for _ in range(20):
+            await asyncio.sleep(0)
+        waiting = not start.done()
+        gate.set()
+        await start
+        ready = sorted(inits)
+        result = await core.infer(3)
+        await core.stop()
+        return waiting, ready, result
+
+    waiting, ready, result = run(go())
+    assert waiting
+    assert ready == ["serving-slot-0", "serving-slot-1"]
+    assert result == 6
+
+
+def test_a_worker_that_fails_to_initialise_fails_start():
+    def init():
+        raise RuntimeError("no device")
+
+    async def go():
+        core = ServingCore(Recorder(), config(), init_thread=init)
+        with pytest.raises(RuntimeError, match="no device"):
+            await core.start()
+        return core
+
+    core = run(go())
+    assert core.policy.closed
+    assert not any(t.is_alive() for t in threading.enumerate() if t.name.startswith("serving-slot"))
+
+
 def test_requests_arriving_during_execution_form_the_next_batch():
     gate = threading.Event()
     model = Recorder(gate)

@@ -107,3 +107,18 @@ def test_int8_on_cuda_and_cuda_graphs_on_cpu_are_refused():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError):
             resolve_device("cuda")
+
+
+def test_init_thread_warms_the_model_up_in_the_calling_thread_at_sizes_within_the_maximum():
+    import threading
+
+    runner = Runner(TINY_MLP, device="cpu", threads=1, max_batch_size=4)
+    assert runner.thread_warmup_sizes == (1, 4)
+    ran = []
+    plain_run = runner.run
+    runner.run = lambda inputs: ran.append((threading.current_thread().name, len(inputs))) or plain_run(inputs)
+    worker = threading.Thread(target=runner.init_thread, name="slot")
+    worker.start()
+    worker.join(30)
+    assert ran == [("slot", 1), ("slot", 4)]
+    assert Runner(TINY_MLP, device="cpu").thread_warmup_sizes == (1, 8, 32)
