@@ -144,6 +144,14 @@ def render_markdown(result: dict[str, Any]) -> str:
         "| | comparison | measured (median) | target | |",
         "|---|---|---|---|---|",
     ]
+    if st.get("padding"):
+        plans = "; ".join(f"repeat {r['repeat'] + 1}: {_plan(r.get('padding') or {})}" for r in result["repeats"])
+        lines[-2:-2] = [
+            f"Padded batch sizes (P2, P4 and LoadGen; a size that a larger measured size beats by "
+            f"{st['padding']['min_gain']:.0%} runs as that size): {plans}. P4 offers "
+            f"{st['p4_measured_queries']:,} measured queries per run.",
+            "",
+        ]
     p1 = ", ".join(f"b={b}: {v}" for b, v in s["p1_core_over_bare_by_batch_size"].items())
     lines.append(f"| P1 | offline throughput, core / bare runner | {p1} (min {s['p1_min_ratio']}) | >= 0.95 | {yes(s['p1_met'])} |")
     for label, name in (("L_10_s1", "L = 10 x s(1)"), ("L_http", "L = HTTP budget")):
@@ -215,3 +223,22 @@ def render_markdown(result: dict[str, Any]) -> str:
         )
     lines.append("")
     return "\n".join(lines)
+
+
+def _plan(plan: dict[str, int]) -> str:
+    """``{"10": 16, "11": 16, "14": 16}`` -> ``10-11, 14 -> 16``."""
+    if not plan:
+        return "none"
+    by_target: dict[int, list[int]] = {}
+    for b, m in plan.items():
+        by_target.setdefault(int(m), []).append(int(b))
+    parts = []
+    for m, sizes in sorted(by_target.items()):
+        runs: list[list[int]] = []
+        for b in sorted(sizes):
+            if runs and b == runs[-1][-1] + 1:
+                runs[-1].append(b)
+            else:
+                runs.append([b])
+        parts.append(", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs) + f" -> {m}")
+    return "; ".join(parts)

@@ -38,6 +38,21 @@ def frozen_heap():
         gc.unfreeze()
 
 
+@contextmanager
+def unpadded(runner: Any):
+    """The runner's own s(b) for a measurement: its padding (``Runner.set_padding``) off
+    meanwhile."""
+    plan = getattr(runner, "pad_to", None)
+    if not plan:
+        yield
+        return
+    runner.pad_to = {}
+    try:
+        yield
+    finally:
+        runner.pad_to = plan
+
+
 def raise_cancelled() -> None:
     from engine.bench.search import Cancelled
 

@@ -12,9 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from engine.bench.harness import Bench, CancelFn, ProgressFn, frozen_heap, make_bench, raise_cancelled
+from engine.bench.harness import (
+    Bench,
+    CancelFn,
+    ProgressFn,
+    frozen_heap,
+    make_bench,
+    raise_cancelled,
+    unpadded,
+)
 from engine.bench.loadgen import core_offline
 from engine.bench.stats import noise_probe
+from engine.serving.batch_time import padded_times_ms, padding_plan
 from engine.serving.policy import BatcherConfig
 from engine.serving.workloads import WorkloadSpec
 
@@ -46,6 +55,24 @@ def shedding_fit(offline_result: dict[str, Any], min_batch_size: int = 4) -> dic
     if len(rows) < 2:
         return offline_result["fit"]
     return fit_batch_time([r["batch_size"] for r in rows], [r["batch_time_ms"] for r in rows])
+
+
+def pad_batches(bench: Bench, offline_result: dict[str, Any], *, min_gain: float = 0.05) -> dict[str, Any]:
+    """Make the bench's runner pad each batch size that a larger measured size beats by at
+    least ``min_gain`` (``engine.serving.batch_time.padding_plan``) and return ``offline()``'s
+    result as the padded runner runs it: the padded sizes at the time of the size they run as,
+    marked ``padded_to``, and the plan under ``padding``. Everything fed from that result (the
+    ideal batcher, the shedding model) then sees the batches the core really runs."""
+    measured = {r["batch_size"]: r["batch_time_ms"] for r in offline_result["batch_sizes"]}
+    plan = padding_plan(measured, bench.runner.max_batch_size, min_gain=min_gain)
+    bench.runner.set_padding(plan)
+    rows = []
+    for b, ms in padded_times_ms(measured, plan).items():
+        row = {"batch_size": b, "batch_time_ms": ms, "throughput_qps": round(b * 1000.0 / ms, 2) if ms else None}
+        if b in plan:
+            row["padded_to"] = plan[b]
+        rows.append(row)
+    return {**offline_result, "batch_sizes": rows, "padding": {str(b): m for b, m in sorted(plan.items())}}
 
 
 def measured_points(offline_result: dict[str, Any]) -> list[tuple[int, float]]:
@@ -141,13 +168,15 @@ def offline(
     should_cancel: CancelFn | None = None,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
-    """Throughput and batch time at each batch size (bare runner), and the s(b) fit."""
+    """Throughput and batch time at each batch size (bare runner, never padded), and the
+    s(b) fit."""
     rows = []
     for b in batch_sizes:
         if should_cancel is not None and should_cancel():
             raise_cancelled()
-        probe = bare_batches(bench, b, 3)
-        row = bare_batches(bench, b, batches_for(probe["batch_time_ms"], min_time_s))
+        with unpadded(bench.runner):
+            probe = bare_batches(bench, b, 3)
+            row = bare_batches(bench, b, batches_for(probe["batch_time_ms"], min_time_s))
         rows.append(row)
         if progress is not None:
             progress({"stage": "offline", "batch_size": b, **row})

@@ -27,6 +27,7 @@ from engine.bench.offline import (
     measured_points,
     noop_throughput,
     offline,
+    pad_batches,
     shedding_fit,
     through_core,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "offline",
     "offline_table",
     "overload",
+    "pad_batches",
     "paired_ideal_max_qps",
     "queries_for",
     "raise_cancelled",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -128,6 +128,9 @@ class Runner:
         self.input_dtype = torch.long if spec.family == "transformer" else self.compute_dtype
         self._on_cuda = on_cuda
         self._local = threading.local()  # the thread's pinned staging buffer (CUDA)
+        # Batch sizes run padded to a faster size (``engine.serving.batch_time.padding_plan``,
+        # from the offline s(b)); empty: every batch runs as it is.
+        self.pad_to: dict[int, int] = {}
         # Warmed up in each worker thread by ``init_thread``.
         self.thread_warmup_sizes = tuple(sorted({min(b, max_batch_size) for b in (1, 8, 32)}))
         self._graphs: dict[int, tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]] = {}
@@ -147,7 +150,13 @@ class Runner:
         self.warmup(self.thread_warmup_sizes, repeats=1)
 
     def run(self, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-        """Stack, execute, return one CPU output row per input (views of the batch output)."""
+        """Stack, execute, return one CPU output row per input (views of the batch output).
+        A batch size in ``pad_to`` runs padded with copies of its first input."""
+        n = len(inputs)
+        padded = self.pad_to.get(n)
+        if padded is not None:
+            inputs = [*inputs, *([inputs[0]] * (padded - n))]
+            return list(self.run_stacked(self.collate(inputs)).unbind(0))[:n]
         return list(self.run_stacked(self.collate(inputs)).unbind(0))
 
     def collate(self, inputs: Sequence[torch.Tensor] | Sequence[np.ndarray]) -> torch.Tensor:
@@ -185,6 +194,14 @@ class Runner:
         x = batch if batch.dtype == self.input_dtype else batch.to(self.input_dtype)
         out = self.model(x)
         return out if out.dtype == torch.float32 else out.float()
+
+    def set_padding(self, plan: Mapping[int, int]) -> None:
+        """Run each batch size ``b`` in ``plan`` as a batch of ``plan[b]`` (> b, <= the maximum);
+        an empty plan turns padding off."""
+        for b, m in plan.items():
+            if not (isinstance(b, int) and isinstance(m, int) and 1 <= b < m <= self.max_batch_size):
+                raise ValueError(f"padding {b} -> {m}: sizes must be 1 <= b < m <= max_batch_size")
+        self.pad_to = dict(plan)
 
     def warmup(self, batch_sizes: Sequence[int] = (1, 8), repeats: int = 3) -> None:
         inputs = make_inputs(self.spec, max(batch_sizes), seed=12345)

@@ -122,3 +122,29 @@ def test_init_thread_warms_the_model_up_in_the_calling_thread_at_sizes_within_th
     worker.join(30)
     assert ran == [("slot", 1), ("slot", 4)]
     assert Runner(TINY_MLP, device="cpu").thread_warmup_sizes == (1, 8, 32)
+
+
+def test_a_padded_batch_size_runs_as_the_larger_batch_and_returns_only_its_own_rows():
+    runner = Runner(TINY_MLP, device="cpu", max_batch_size=8)
+    x = make_inputs(TINY_MLP, 5)
+    expected = runner.run(x)
+    runner.set_padding({5: 8})
+    shapes = []
+    plain = runner.run_stacked
+    runner.run_stacked = lambda batch: shapes.append(tuple(batch.shape)) or plain(batch)
+    out = runner.run(x)
+    assert shapes == [(8, 16)]
+    assert len(out) == 5 and all(torch.allclose(a, b, atol=1e-6) for a, b in zip(out, expected))
+    runner.run(x[:4])  # not in the plan: as it is
+    assert shapes[-1] == (4, 16)
+    runner.set_padding({})
+    runner.run(x)
+    assert shapes[-1] == (5, 16)
+
+
+@pytest.mark.parametrize("plan", [{5: 5}, {5: 4}, {0: 2}, {5: 9}])
+def test_a_padding_outside_one_to_the_maximum_batch_size_is_refused(plan):
+    runner = Runner(TINY_MLP, device="cpu", max_batch_size=8)
+    with pytest.raises(ValueError):
+        runner.set_padding(plan)
+    assert runner.pad_to == {}
