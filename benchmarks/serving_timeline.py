@@ -16,8 +16,10 @@ for every request and batch:
 - delivery: batch end to the client's callback (the notifier hop).
 
 It prints a table (medians and p99s) and the same run replayed in the ideal-batcher simulation,
-once with the offline s(b) and once with the server's own batch times, so the share of the gap
-each cause explains can be read off. Diagnostic only: nothing is committed from it.
+with the offline s(b), with s(b) scaled by the server's median batch-time ratios, and with the
+server's own sequence of batch-time ratios (the k-th simulated batch as much slower or faster
+than s(b) as the server's k-th batch was), so the share of the gap each cause explains can be
+read off. Diagnostic only: nothing is committed from it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--queries", type=int, default=2010)
     p.add_argument("--json", type=Path, help="also write the numbers here")
+    p.add_argument("--no-padding", action="store_true", help="run every batch as it is")
     p.add_argument("--switch-interval-ms", type=float, help="sys.setswitchinterval for the runs")
     args = p.parse_args(argv)
     if args.switch_interval_ms is not None:
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from engine.bench import scenarios as sc
     from engine.bench.loadgen import open_loop_run, poisson_offsets
     from engine.bench.replay import BatchRecorder
-    from engine.bench.simulate import batch_time_table, simulate_latencies
+    from engine.bench.simulate import batch_time_table, simulate_latencies, simulate_policy
     from engine.bench.stats import noise_probe
     from engine.serving.policy import BatcherConfig
     from engine.serving.workloads import reference_mlp
@@ -65,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     bench = sc.make_bench(reference_mlp(), device="cpu", threads=threads, max_batch_size=128,
                           warmup_batch_sizes=(1, 8, 32, 128))
     off = sc.offline(bench, SIZES, min_time_s=0.1)
+    if not args.no_padding:  # as benchmarks/serving.py runs P2
+        off = sc.pad_batches(bench, off)
+        print(f"padded: {off['padding']}")
     rows = off["batch_sizes"]
     table = batch_time_table(128, **off["fit_coefficients"], sizes=[r["batch_size"] for r in rows],
                              batch_times_ms=[r["batch_time_ms"] for r in rows])
@@ -137,12 +143,17 @@ def main(argv: list[str] | None = None) -> int:
         sim_offline = simulate_latencies(offsets, table, max_batch_size=128)[warm:]
         server_table = table * float(np.median(dur / replay)) * float(np.median(replay / table[size]))
         sim_server = simulate_latencies(offsets, server_table, max_batch_size=128)[warm:]
+        # The ideal batcher with the machine's jitter as the server met it: its k-th batch takes
+        # s(b) x (the server's k-th batch time / s(that batch's size)), in order.
+        ratios = iter(np.resize(dur / table[size], 10 * len(dur)))
+        sim_jitter = simulate_policy(offsets, config, lambda b: table[b] * next(ratios))["latency_s"][warm:]
         run = {
             "rate_qps": round(rate, 1),
             "p99_ms": result["p99_all_ms"],
             "p50_ms": lat["p50_ms"],
             "ideal_p99_ms_offline_s": round(float(np.percentile(sim_offline, 99, method="higher")) * 1e3, 3),
             "ideal_p99_ms_server_s": round(float(np.percentile(sim_server, 99, method="higher")) * 1e3, 3),
+            "ideal_p99_ms_server_sequence": round(float(np.percentile(sim_jitter, 99, method="higher")) * 1e3, 3),
             "mean_batch": round(float(size.mean()), 1),
             "send_lateness_ms_p50_p99": _pq(lateness[m]),
             "queue_ms_p50_p99": _pq(queue[m]),
