@@ -97,18 +97,21 @@ def test_start_returns_only_once_every_worker_has_initialised():
 
 
 def test_a_worker_that_fails_to_initialise_fails_start():
+    workers = []
+
     def init():
+        workers.append(threading.current_thread())
         raise RuntimeError("no device")
 
     async def go():
-        core = ServingCore(Recorder(), config(), init_thread=init)
+        core = ServingCore(Recorder(), config(num_slots=2), init_thread=init)
         with pytest.raises(RuntimeError, match="no device"):
             await core.start()
         return core
 
     core = run(go())
     assert core.policy.closed
-    assert not any(t.is_alive() for t in threading.enumerate() if t.name.startswith("serving-slot"))
+    assert len(workers) == 2 and not any(t.is_alive() for t in workers)
 
 
 def test_requests_arriving_during_execution_form_the_next_batch():
