@@ -1,9 +1,11 @@
 """The runner: the only torch import in ``engine.serving``.
 
 It builds a reference model from a ``WorkloadSpec``, stacks request inputs into a batch, runs it
-under ``torch.inference_mode`` in the dtype asked for, on CUDA when present (pinned host staging
-buffer per thread, non-blocking copies, optional CUDA graphs for fixed batch sizes, padded up to the next
-captured size) and on CPU otherwise (fp32, bf16, fp16, or int8 dynamic quantization).
+under ``torch.inference_mode`` in the dtype asked for, on CUDA when present (a pinned host
+staging buffer per thread, non-blocking copies, optional CUDA graphs for fixed batch sizes,
+padded up to the next captured size) and on CPU otherwise (fp32, bf16, fp16, or int8 dynamic
+quantization). Batch sizes that a larger size runs faster than can be run padded to it
+(``set_padding``).
 
 Thread counts: torch's CPU pools are per OS thread, so ``torch.set_num_threads`` in the main
 thread does not reach a worker thread. Entry points that can (``python -m engine.bench``,
