@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine.serving.threads import pin_threads  # noqa: E402  (before torch is imported)
-from serving_report import median, render_markdown, summarise  # noqa: E402
+from serving_report import render_markdown, summarise  # noqa: E402
 
 
 DENSE_SIZES = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128,

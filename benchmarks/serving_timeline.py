@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from engine.bench import scenarios as sc
     from engine.bench.loadgen import open_loop_run, poisson_offsets
     from engine.bench.replay import BatchRecorder
-    from engine.bench.simulate import batch_time_table, simulate_latencies, simulate_policy
+    from engine.bench.simulate import simulate_latencies, simulate_policy
     from engine.bench.stats import noise_probe
     from engine.serving.policy import BatcherConfig
     from engine.serving.workloads import reference_mlp
@@ -72,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         off = sc.pad_batches(bench, off)
         print(f"padded: {off['padding']}")
     rows = off["batch_sizes"]
-    table = batch_time_table(128, **off["fit_coefficients"], sizes=[r["batch_size"] for r in rows],
-                             batch_times_ms=[r["batch_time_ms"] for r in rows])
+    table = sc.offline_table(off, 128)
     s1 = rows[0]["batch_time_ms"]
     L = round(10 * s1, 3)
     config = BatcherConfig(max_batch_size=128, max_queue_delay_ms=0.0, max_queue_size=8192)

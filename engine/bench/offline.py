@@ -80,8 +80,9 @@ def measured_points(offline_result: dict[str, Any]) -> list[tuple[int, float]]:
 
 
 def bare_batches(bench: Bench, batch_size: int, batches: int) -> dict[str, float]:
-    """The bare runner, batch after batch: throughput and the median batch time."""
-    with frozen_heap():
+    """The bare runner, batch after batch: throughput and the median batch time of the size
+    as it is (never padded)."""
+    with frozen_heap(), unpadded(bench.runner):
         return _bare_batches(bench, batch_size, batches)
 
 
@@ -174,9 +175,8 @@ def offline(
     for b in batch_sizes:
         if should_cancel is not None and should_cancel():
             raise_cancelled()
-        with unpadded(bench.runner):
-            probe = bare_batches(bench, b, 3)
-            row = bare_batches(bench, b, batches_for(probe["batch_time_ms"], min_time_s))
+        probe = bare_batches(bench, b, 3)
+        row = bare_batches(bench, b, batches_for(probe["batch_time_ms"], min_time_s))
         rows.append(row)
         if progress is not None:
             progress({"stage": "offline", "batch_size": b, **row})

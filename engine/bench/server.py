@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.bench.harness import Bench, CancelFn, ProgressFn, frozen_heap
 from engine.bench.loadgen import open_loop_run, poisson_offsets
+from engine.bench.offline import measured_points
 from engine.bench.replay import BatchRecorder, replay_alone, replay_factor
 from engine.bench.search import max_qps_search
 from engine.bench.simulate import batch_time_table, simulate_latencies, simulate_policy
@@ -278,14 +279,13 @@ def ideal_overload(
     batch taking exactly the measured s(b) and nothing else costing time; its shedding model is
     that s(b) itself, so its predictions are exact. Goodput is counted as ``summarise_run``
     does: completions within the deadline over the measured window."""
-    rows = offline_result["batch_sizes"]
     table = offline_table(offline_result, config.max_batch_size)
     fit = offline_result["fit_coefficients"]
     exact = replace(
         config,
         batch_time_model=BatchTimeModel(
             fit["intercept_ms"], fit["per_item_ms"],
-            measured_ms=tuple((r["batch_size"], r["batch_time_ms"]) for r in rows),
+            measured_ms=tuple(measured_points(offline_result)),
         ),
         shed_predicted_misses=True, batch_time_quantile=None, shed_margin_quantile=None,
     )
