@@ -109,6 +109,10 @@ def summarise(reps: list[dict[str, Any]], args) -> dict[str, Any]:
     stalls = [x for r in reps for x in _noise_values(r)]
     s["noise_stall_fraction_median"] = median(stalls)
     s["noise_stall_fraction_max"] = max(stalls) if stalls else None
+    # The machine's drift over the run: the stall probe sees preemption, not a neighbour
+    # sharing the cache or memory bandwidth, which slows every batch alike; s(1) does show it.
+    s1 = [r["offline"]["batch_time_ms"]["1"] for r in reps if "1" in r["offline"]["batch_time_ms"]]
+    s["s1_ms_min"], s["s1_ms_max"] = (min(s1), max(s1)) if s1 else (None, None)
     return s
 
 
@@ -139,7 +143,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"git {prov.get('git_commit')}; torch {prov.get('torch_version')} (CUDA {prov.get('cuda_version')}), "
         f"{st['threads']} torch thread(s), {prov.get('cpu_count')} cores; workload MLP 512-2048x3-512 fp32; "
         f"medians of {st['repeats']} interleaved repeats; machine stall fraction beside the runs: "
-        f"median {s['noise_stall_fraction_median']}, max {s['noise_stall_fraction_max']}.",
+        f"median {s['noise_stall_fraction_median']}, max {s['noise_stall_fraction_max']}; "
+        f"s(1) over the repeats {s.get('s1_ms_min')}-{s.get('s1_ms_max')} ms.",
         "",
         "| | comparison | measured (median) | target | |",
         "|---|---|---|---|---|",
