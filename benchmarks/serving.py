@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         args.queries = 300
         args.p4_queries = 300
         args.noop_requests = 20_000
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), utc_now()
     spec = reference_mlp()
     max_b = args.max_batch_size
     bench = sc.make_bench(spec, device=args.device, threads=threads, max_batch_size=max(max_b, 128),
@@ -109,6 +109,50 @@ def main(argv: list[str] | None = None) -> int:
     config = BatcherConfig(max_batch_size=max_b, max_queue_delay_ms=0.0, max_queue_size=8192)
     reps: list[dict[str, Any]] = []
     http_start = {"ours": 600.0, "litserve": 150.0}
+
+    def write(final: bool) -> dict[str, Any]:
+        """The result so far, after every repeat: a run cut short (a device lease, a timeout)
+        still leaves the medians of the repeats it finished."""
+        summary = summarise(reps, args)
+        result = {
+            "schema_version": 1,
+            "command": "python benchmarks/serving.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "started_at": started_at,
+            "duration_s": round(time.perf_counter() - started, 1),
+            "provenance": {**host_provenance(), **torch_provenance(bench.runner.device)},
+            "workload": spec.to_dict(),
+            "settings": {
+                "threads": threads, "repeats": len(reps), "repeats_planned": args.repeats, "queries_per_server_run": args.queries,
+                "p4_measured_queries": 2 * args.p4_queries,
+                "p2_p4_batcher": {"max_batch_size": max_b, "max_queue_delay_ms": 0.0, "num_slots": 1},
+                "offline_batch_sizes": sizes,
+                "padding": None if args.no_padding else {"min_gain": 0.05, "for": "P2, P4 and LoadGen (not P1, not HTTP)"},
+                "p4_shedding": {"calibrated": {"batch_time_quantile": None,
+                                               "shed_margin_quantile": args.p4_margin_quantile,
+                                               "shed_margin_step_ms": 2.0, "shed_margin_start_batches": 32},
+                                "former": {"batch_time_quantile": 0.95, "shed_margin_quantile": None},
+                                "overhead_ms": 0.3},
+                "loadgen": None if args.skip_loadgen else {
+                    "scenario": "Server", "target_latency_percentile": 0.99,
+                    "min_query_count": args.queries, "min_duration_ms": args.loadgen_min_duration_ms,
+                    "warmup_queries": 256,
+                    "search": "bracket, bisect to 3 %, confirm; pass = VALID (and, separately, p99 <= L)",
+                },
+                "http_batcher": {"max_batch_size": args.http_max_batch_size,
+                                 "max_queue_delay_ms": args.http_max_queue_delay_ms},
+                "http_p99_budget_ms": args.http_budget_ms, "noop_requests": args.noop_requests,
+                "seeds": [r["repeat"] for r in reps], "late_send_tolerance_ms": 5.0,
+            },
+            "summary": summary,
+            "repeats": reps,
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+        md = render_markdown(result)
+        args.out.with_suffix(".md").write_text(md)
+        if final:
+            print(md)
+        return result
 
     for rep in range(args.repeats):
         r: dict[str, Any] = {"repeat": rep}
@@ -261,45 +305,9 @@ def main(argv: list[str] | None = None) -> int:
             ours, lit = r["p3_http"]["ours"]["max_qps"], r["p3_http"]["litserve"]["max_qps"]
             r["p3_http"]["ratio_ours_over_litserve"] = round(ours / lit, 3) if lit else None
         reps.append(r)
+        write(final=False)
 
-    summary = summarise(reps, args)
-    result = {
-        "schema_version": 1,
-        "command": "python benchmarks/serving.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "started_at": utc_now(),
-        "duration_s": round(time.perf_counter() - started, 1),
-        "provenance": {**host_provenance(), **torch_provenance(bench.runner.device)},
-        "workload": spec.to_dict(),
-        "settings": {
-            "threads": threads, "repeats": args.repeats, "queries_per_server_run": args.queries,
-            "p4_measured_queries": 2 * args.p4_queries,
-            "p2_p4_batcher": {"max_batch_size": max_b, "max_queue_delay_ms": 0.0, "num_slots": 1},
-            "offline_batch_sizes": sizes,
-            "padding": None if args.no_padding else {"min_gain": 0.05, "for": "P2, P4 and LoadGen (not P1, not HTTP)"},
-            "p4_shedding": {"calibrated": {"batch_time_quantile": None,
-                                           "shed_margin_quantile": args.p4_margin_quantile,
-                                           "shed_margin_step_ms": 2.0, "shed_margin_start_batches": 32},
-                            "former": {"batch_time_quantile": 0.95, "shed_margin_quantile": None},
-                            "overhead_ms": 0.3},
-            "loadgen": None if args.skip_loadgen else {
-                "scenario": "Server", "target_latency_percentile": 0.99,
-                "min_query_count": args.queries, "min_duration_ms": args.loadgen_min_duration_ms,
-                "warmup_queries": 256,
-                "search": "bracket, bisect to 3 %, confirm; pass = VALID (and, separately, p99 <= L)",
-            },
-            "http_batcher": {"max_batch_size": args.http_max_batch_size,
-                             "max_queue_delay_ms": args.http_max_queue_delay_ms},
-            "http_p99_budget_ms": args.http_budget_ms, "noop_requests": args.noop_requests,
-            "seeds": list(range(args.repeats)), "late_send_tolerance_ms": 5.0,
-        },
-        "summary": summary,
-        "repeats": reps,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
-    md = render_markdown(result)
-    args.out.with_suffix(".md").write_text(md)
-    print(md)
+    result = write(final=True)
     log(f"done in {result['duration_s']} s")
     return 0
 

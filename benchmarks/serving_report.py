@@ -142,7 +142,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"`{result['command']}` at {result['started_at']}, {result['duration_s']} s, "
         f"git {prov.get('git_commit')}; torch {prov.get('torch_version')} (CUDA {prov.get('cuda_version')}), "
         f"{st['threads']} torch thread(s), {prov.get('cpu_count')} cores; workload MLP 512-2048x3-512 fp32; "
-        f"medians of {st['repeats']} interleaved repeats; machine stall fraction beside the runs: "
+        f"medians of {st['repeats']} interleaved repeats{_cut_short(st)}; machine stall fraction beside the runs: "
         f"median {s['noise_stall_fraction_median']}, max {s['noise_stall_fraction_max']}; "
         f"s(1) over the repeats {s.get('s1_ms_min')}-{s.get('s1_ms_max')} ms.",
         "",
@@ -228,6 +228,13 @@ def render_markdown(result: dict[str, Any]) -> str:
         )
     lines.append("")
     return "\n".join(lines)
+
+
+def _cut_short(settings: dict[str, Any]) -> str:
+    planned = settings.get("repeats_planned")
+    if planned and planned != settings["repeats"]:
+        return f" (of {planned} planned: the run was cut short, or is still going)"
+    return ""
 
 
 def _plan(plan: dict[str, int]) -> str:
