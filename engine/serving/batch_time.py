@@ -84,13 +84,10 @@ def padding_plan(
         return {}
     sizes = [b for b, _ in points]
     times = dict(points)
+    between = BatchTimeModel(0.0, 0.0, measured_ms=tuple(points))  # its interpolation
 
     def own(b: int) -> float:
-        if b in times:
-            return times[b]
-        i = next(k for k, s in enumerate(sizes) if s > b)
-        (b0, m0), (b1, m1) = points[i - 1], points[i]
-        return m0 + (m1 - m0) * (b - b0) / (b1 - b0)
+        return times[b] if b in times else between.batch_time_s(b) * 1000.0
 
     plan: dict[int, int] = {}
     best = None  # the fastest measured size at or above b, scanning down
