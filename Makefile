@@ -12,7 +12,7 @@ run: install
 	./scripts/run.sh
 
 test: install-dev
-	DATA_DIR="$(CURDIR)/data/test" $(PY) -m pytest $(PYTEST_ARGS)
+	DATA_DIR="$(CURDIR)/data/test" ./scripts/test.sh $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -29,6 +29,12 @@ def env_list(name: str, default: str) -> list[str]:
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
+# pytest-xdist runs the suite in parallel processes (make test): each gets its own data folder, so
+# its SQLite test database, broker folder and files, and (below) its own Redis key prefix, so the
+# Celery worker one process starts never takes another's jobs.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    DATA_DIR = DATA_DIR / XDIST_WORKER
 
 # "development" (make run, the tests) or "production": production turns DEBUG off by default and
 # refuses to start with the settings that are right only on a laptop. DJANGO_DEBUG=0 alone means
@@ -265,6 +271,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _folder in ("queue", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+elif XDIST_WORKER and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{XDIST_WORKER}:"}
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_SERIALIZER = "json"

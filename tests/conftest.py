@@ -31,7 +31,23 @@ CHROMIUM_FLAGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# Tests that measure the machine: real serving runs whose figures (capacity, goodput, "measured")
+# depend on having the CPU to themselves. `make test` runs everything else in parallel processes
+# (pytest-xdist), then these alone, one at a time (scripts/test.sh).
+SERIAL_TESTS = (
+    "tests/engine/test_bench_*.py",
+    "tests/engine/test_serving_*.py",
+    "tests/engine/test_charts.py",
+    "tests/reviewapp/test_benchmark_worker.py",
+    "tests/e2e/test_benchmark_browser.py",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        relative = item.path.relative_to(ROOT) if item.path.is_relative_to(ROOT) else item.path
+        if any(relative.match(pattern) for pattern in SERIAL_TESTS):
+            item.add_marker(pytest.mark.serial)
     # Browser tests last: Playwright's sync API keeps an event loop running in the
     # main thread for the rest of the session, and asyncio.run() refuses to start there.
     items.sort(key=lambda item: "/tests/e2e/" in str(item.path))
