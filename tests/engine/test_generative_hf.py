@@ -111,3 +111,22 @@ def test_a_pool_too_small_for_all_forces_preemption_and_keeps_the_tokens(referen
     assert eng.scheduler.num_preemptions > 0
     assert sum(s.preemptions for s in eng.sequences.values()) == eng.scheduler.num_preemptions
     assert eng.scheduler.block_manager.used_blocks == 0
+
+
+def test_the_static_batching_baseline_gives_hf_tokens(reference):
+    from engine.serving.generative.static import StaticBatchEngine
+
+    static = StaticBatchEngine(runner(8).model, max_batch_size=4, block_size=BLOCK)
+    for i, prompt in enumerate(PROMPTS):
+        assert static.add_request(i, prompt, NEW_TOKENS - (i % 3), arrival_s=0.0)
+    outputs = []
+    while static.has_unfinished():
+        outputs.append(static.step())
+    assert [static.sequences[i].output_token_ids for i in range(len(PROMPTS))] == [
+        ref[: NEW_TOKENS - (i % 3)] for i, ref in enumerate(reference)
+    ]
+    # Two batches (4 + 2): each a padded prefill, then decodes until its longest output is done.
+    first_batch = max(len(p) for p in PROMPTS[:4])
+    assert outputs[0].num_prefill_tokens == 4 * first_batch
+    assert [o.num_seqs for o in outputs] == [4] * NEW_TOKENS + [2] * (NEW_TOKENS - 1)
+    assert sum(len(o.events) for o in outputs) == sum(NEW_TOKENS - (i % 3) for i in range(len(PROMPTS)))

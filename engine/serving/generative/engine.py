@@ -88,16 +88,22 @@ class GenerativeEngine:
 
     def generate(self, prompts: Iterable[list[int]], max_new_tokens: int | Iterable[int]) -> list[list[int]]:
         """Add every prompt at once, run to drain, return each one's generated tokens."""
-        prompts = [list(p) for p in prompts]
-        counts = [max_new_tokens] * len(prompts) if isinstance(max_new_tokens, int) else list(max_new_tokens)
-        if len(counts) != len(prompts):
-            raise ValueError("one max_new_tokens per prompt")
-        ids = []
-        for i, (prompt, n) in enumerate(zip(prompts, counts)):
-            rid = ("generate", len(self.sequences), i)
-            if not self.add_request(rid, prompt, n):
-                raise ValueError(f"prompt {i} was rejected: {self.sequences[rid].finish_reason}")
-            ids.append(rid)
-        while self.has_unfinished():
-            self.step()
-        return [list(self.sequences[rid].output_token_ids) for rid in ids]
+        return generate_all(self, prompts, max_new_tokens)
+
+
+def generate_all(engine, prompts: Iterable[list[int]], max_new_tokens: int | Iterable[int]) -> list[list[int]]:
+    """Add every prompt to ``engine`` (this core or the static baseline) at once, step it to
+    drain, and return each prompt's generated tokens; a rejected prompt raises ValueError."""
+    prompts = [list(p) for p in prompts]
+    counts = [max_new_tokens] * len(prompts) if isinstance(max_new_tokens, int) else list(max_new_tokens)
+    if len(counts) != len(prompts):
+        raise ValueError("one max_new_tokens per prompt")
+    ids = []
+    for i, (prompt, n) in enumerate(zip(prompts, counts)):
+        rid = ("generate", len(engine.sequences), i)
+        if not engine.add_request(rid, prompt, n):
+            raise ValueError(f"prompt {i} was rejected: {engine.sequences[rid].finish_reason}")
+        ids.append(rid)
+    while engine.has_unfinished():
+        engine.step()
+    return [list(engine.sequences[rid].output_token_ids) for rid in ids]

@@ -193,7 +193,10 @@ class DecoderModel(nn.Module):
             key_pos = torch.arange(end, device=token_ids.device)
             allowed = (key_pos[None, :] <= query_pos[:, None])[None, None]  # [1, 1, n, end]
             if key_mask is not None:
-                allowed = allowed & key_mask[:, None, None, :end]
+                # A padding query sees itself, so no softmax row is empty (an empty row is
+                # NaN, and NaN K/V in a masked slot would still poison 0 x NaN).
+                own = (key_pos[None, :] == query_pos[:, None])[None, None]
+                allowed = allowed & (key_mask[:, None, None, :end] | own)
 
         def attend(i: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
             cache.k[i, :, :, start:end] = k.transpose(1, 2)
