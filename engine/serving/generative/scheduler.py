@@ -72,8 +72,8 @@ class Sequence:
     preemptions: int = 0
     # Tokens to prefill since the sequence was last (re)admitted: the prompt, or prompt +
     # generated after a preemption. Chunks below it are prefill, above it decode.
-    prefill_len: int = 0
-    _tokens: list[int] = field(default_factory=list, repr=False)
+    prefill_len: int = field(default=0, init=False)
+    _tokens: list[int] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.prompt_token_ids = list(self.prompt_token_ids)
