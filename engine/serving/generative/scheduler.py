@@ -309,10 +309,7 @@ class Scheduler:
 
     def _chunk(self, seq: Sequence, n: int) -> ScheduledChunk:
         start = seq.num_computed_tokens
-        return ScheduledChunk(
-            seq, start, n, is_prefill=start < seq.prefill_len,
-            emits_token=start + n == seq.num_tokens,
-        )
+        return ScheduledChunk(seq, start, n, start < seq.prefill_len, start + n == len(seq._tokens))
 
     def _make_room(self, seq: Sequence, num_slots: int, scheduled: set[Hashable]) -> bool:
         """Allocate slots up to ``num_slots`` for a running sequence, preempting the latest
