@@ -26,7 +26,9 @@ greedy sampling.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Mapping
+from itertools import chain
 
 import torch
 import torch.nn.functional as F
@@ -38,6 +40,15 @@ from engine.serving.runner import resolve_device
 
 # fp64 is for correctness checks.
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16, "fp64": torch.float64}
+
+
+def _long_tensor(values: Iterable[int], device) -> torch.Tensor:
+    """A 1-D int64 tensor from Python ints (through ``array``: several times faster than
+    ``torch.tensor`` on a list, which matters once per step for every sequence)."""
+    buf = array("q", values)
+    if not buf:
+        return torch.empty(0, dtype=torch.long, device=device)
+    return torch.frombuffer(buf, dtype=torch.long).to(device)
 
 
 def _torch_dtype(dtype: str) -> torch.dtype:
@@ -248,12 +259,13 @@ class PagedGroup:
         # outputs are views of the step's flat tensors, no gather or scatter.
         self.in_step_order = n_max == 1 and len(chunks) == step_tokens and offsets == list(range(len(chunks)))
         j = torch.arange(n_max)
-        offsets_t, starts_t = torch.tensor(offsets)[:, None], torch.tensor(starts)[:, None]
-        valid = j[None, :] < torch.tensor(counts)[:, None]
+        offsets_t = _long_tensor(offsets, "cpu")[:, None]
+        starts_t = _long_tensor(starts, "cpu")[:, None]
+        valid = j[None, :] < _long_tensor(counts, "cpu")[:, None]
         self.valid = valid.to(device)
         self.query_index = torch.where(valid, offsets_t + j, offsets_t).to(device)
         self.query_out = self.query_index[self.valid]
-        self.block_index = torch.tensor(tables).flatten().to(device)
+        self.block_index = _long_tensor(chain.from_iterable(tables), device)
         # A padded query sees key 0 only (no empty softmax row); its output is dropped.
         pos = torch.where(valid, starts_t + j, 0)
         key_pos = torch.arange(blocks_max * block_size)
@@ -370,12 +382,12 @@ class GenerativeRunner:
         dev = self.device
         groups = [PagedGroup(g, bs, len(token_ids), dev) for g in (decode, prefill) if g]
         hidden = self.model.forward_paged(
-            torch.tensor(token_ids, device=dev), torch.tensor(positions, device=dev),
-            self.kv_pool, torch.tensor(slots, device=dev), groups,
+            _long_tensor(token_ids, dev), _long_tensor(positions, dev), self.kv_pool,
+            _long_tensor(slots, dev), groups,
         )
         if not last:
             return {}
-        rows = torch.tensor([i for _, i in last], device=dev)
+        rows = _long_tensor([i for _, i in last], dev)
         next_tokens = self.model.lm_head(hidden[rows]).argmax(dim=-1).tolist()
         return {rid: tok for (rid, _), tok in zip(last, next_tokens)}
 
