@@ -11,7 +11,8 @@ Every step (Orca's iteration-level scheduling, vLLM's and nano-vllm's scheduler)
 5. when a running sequence needs a block and none is free, the most recently admitted running
    sequence not yet scheduled in this step is preempted by recompute: its blocks are freed and
    it goes back to the front of the queue keeping its generated tokens, so when it runs again
-   it prefills prompt + generated and carries on where it stopped.
+   it prefills prompt + generated (its committed full blocks may still be in the prefix cache)
+   and carries on where it stopped. A step that preempted admits no waiting sequence.
 
 The caller runs the plan (``GenerativeRunner.execute``) and hands the next tokens back to
 ``postprocess`` with the time they came out. Times are arguments (``now_s``), so tests drive
