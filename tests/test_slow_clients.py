@@ -5,11 +5,13 @@ Twenty clients each open a connection to 127.0.0.1 and send a request's header l
 as they are deployed: gunicorn with the command docker-compose's web service runs (only the bind is
 moved to a free loopback port), and the embedded default's `manage.py runserver` as scripts/run.sh
 starts it. Every slow client stops by itself after SLOW_CLIENT_LIFETIME_S and sends at most
-MAX_HEADER_LINES lines; nothing leaves loopback. No database beyond a fresh SQLite file.
+MAX_HEADER_LINES lines; nothing leaves loopback. No database beyond a fresh SQLite file. The same
+gunicorn also shows that it believes no X-Forwarded-Proto from loopback (item 9).
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import random
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -106,7 +109,9 @@ def probe_under_slow_clients(port: int) -> list[float]:
             client.join(timeout=SLOW_CLIENT_LIFETIME_S)
 
 
-def serve_and_probe(command: list[str], port: int, tmp_path: Path, **environ: str) -> list[float]:
+@contextlib.contextmanager
+def serving(command: list[str], port: int, tmp_path: Path, **environ: str) -> Iterator[int]:
+    """The server started by `command`, answering on `port`, stopped afterwards."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("DJANGO", "DATABASE", "CELERY", "WEB_CONCURRENCY", "GUNICORN", "FORWARDED"))}
     env.update(DATA_DIR=str(tmp_path), PYTHONPATH=str(ROOT), **environ)
@@ -116,7 +121,7 @@ def serve_and_probe(command: list[str], port: int, tmp_path: Path, **environ: st
                                   start_new_session=True)
     try:
         wait_until_serving(server, port, log)
-        return probe_under_slow_clients(port)
+        yield port
     finally:
         server.terminate()
         try:
@@ -134,16 +139,35 @@ def compose_gunicorn_command() -> list[str]:
     return shlex.split(gunicorn)
 
 
-def test_gunicorn_as_compose_runs_it_answers_beside_20_slow_clients(tmp_path):
+@pytest.fixture(scope="module")
+def compose_gunicorn(tmp_path_factory) -> Iterator[int]:
+    """gunicorn as docker-compose's web service runs it, with its production environment (SQLite in
+    place of PostgreSQL); the port it answers on."""
     port = free_port()
     args = compose_gunicorn_command()
     assert "--bind" not in args and "-b" not in args, "the test moves the bind; compose should not set one"
     # The command line's --bind overrides the config file's, and only that.
     command = [sys.executable, "-m", "gunicorn", *args[1:], "--bind", f"127.0.0.1:{port}"]
-    # docker-compose's environment: production settings (SQLite in place of PostgreSQL).
-    elapsed_s = serve_and_probe(command, port, tmp_path, DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(50),
-                                ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="1")
+    with serving(command, port, tmp_path_factory.mktemp("gunicorn"), DJANGO_ENV="production",
+                 SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="1") as port:
+        yield port
+
+
+def test_gunicorn_as_compose_runs_it_answers_beside_20_slow_clients(compose_gunicorn):
+    elapsed_s = probe_under_slow_clients(compose_gunicorn)
     assert max(elapsed_s) < PROBE_BUDGET_S, elapsed_s
+
+
+def test_gunicorn_believes_no_forwarded_proto_from_loopback(compose_gunicorn):
+    """Item 9: gunicorn's default trusts X-Forwarded-Proto from 127.0.0.1, so a local process could
+    pass a plain-HTTP request off as HTTPS; with gunicorn.conf.py the SSL redirect still happens."""
+    conn = http.client.HTTPConnection("127.0.0.1", compose_gunicorn, timeout=PROBE_TIMEOUT_S)
+    try:
+        conn.request("GET", "/", headers={"Host": "127.0.0.1", "X-Forwarded-Proto": "https"})
+        response = conn.getresponse()
+        assert response.status == 301 and response.getheader("Location", "").startswith("https://")
+    finally:
+        conn.close()
 
 
 def test_the_embedded_default_answers_beside_20_slow_clients(tmp_path):
@@ -154,5 +178,6 @@ def test_the_embedded_default_answers_beside_20_slow_clients(tmp_path):
     port = free_port()
     # --noreload: the autoreloader's child would outlive terminate(); it changes nothing else.
     command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
-    elapsed_s = serve_and_probe(command, port, tmp_path)
+    with serving(command, port, tmp_path):
+        elapsed_s = probe_under_slow_clients(port)
     assert max(elapsed_s) < PROBE_BUDGET_S, elapsed_s
