@@ -3,10 +3,10 @@ web Deployment all run `gunicorn --config gunicorn.conf.py` (docs/deployment.md,
 
 Threads, not sync workers: a sync worker is held by one connection from its first byte to its
 last, so as many slow clients as there are workers (three, each sending a header line every few
-seconds) stalled every worker and /healthz with them. A gthread worker's poller waits for a
-connection's first byte without a thread, and a thread per connection in flight means a slow
-client holds one thread of WEB_CONCURRENCY x GUNICORN_THREADS, not a whole worker
-(tests/test_slow_clients.py: 20 slow clients, a normal request still answers in under 1 s). A
+seconds) stalled every worker and /healthz with them. A gthread worker serves each connection in
+one thread of its pool (one that sends nothing for 5 s is parked in the worker's poller, without a
+thread), so a slow client holds one thread of WEB_CONCURRENCY x GUNICORN_THREADS, not a whole
+worker (tests/test_slow_clients.py: 20 slow clients, a normal request still answers in under 1 s). A
 client that trickles forever still holds its thread; on the internet a buffering proxy in front
 (the Kubernetes overlay's ingress-nginx) reads whole requests before they reach gunicorn.
 """
