@@ -29,7 +29,8 @@ RUN DJANGO_DEBUG=0 SECRET_KEY=build-only-collectstatic python manage.py collects
 RUN useradd --create-home --uid 1000 app && mkdir -p /app/data && chown app /app/data
 USER 1000
 EXPOSE 8000
-CMD ["gunicorn", "reviewapp.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
+# Its settings (worker class, threads, bind, trusted proxies) are in gunicorn.conf.py.
+CMD ["gunicorn", "--config", "gunicorn.conf.py"]
 
 FROM app AS gpu
 USER root

@@ -116,7 +116,10 @@ def main() -> int:
         log(f"starting gunicorn on {base}")
         server = subprocess.Popen(
             [PY, "-m", "gunicorn", "reviewapp.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-             "--threads", str(args.threads), "--timeout", "60", "--log-level", "warning"],
+             "--threads", str(args.threads), "--timeout", "60", "--log-level", "warning",
+             # Run from the root, gunicorn also reads gunicorn.conf.py (gthread, 24 threads): the
+             # command line keeps this run's own settings (sync, or gthread when --threads > 1).
+             "--worker-class", "sync"],
             cwd=ROOT, env=env, start_new_session=True,
         )
         try:

@@ -196,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     ids = prepare_database(env, args.database_url)
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen([PY, "-m", "gunicorn", "reviewapp.wsgi", "-w", str(args.workers), "-b",
-                               f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env)
+                               f"127.0.0.1:{args.port}", "--log-level", "warning",
+                               # gunicorn also reads the root's gunicorn.conf.py (gthread): the
+                               # results in docs/performance.md were measured with sync workers.
+                               "--worker-class", "sync"], cwd=ROOT, env=env)
     try:
         for _ in range(100):
             try:

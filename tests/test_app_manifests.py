@@ -10,8 +10,10 @@ kubectl is installed, its `kubectl kustomize` output must equal ours.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
+import runpy
 import shlex
 import secrets
 import shutil
@@ -51,13 +53,15 @@ def strategic_merge(base: Any, patch: Any) -> Any:
     named = lambda items: isinstance(items, list) and all(isinstance(i, dict) and "name" in i for i in items)
     if named(base) and named(patch):
         merged = [copy.deepcopy(item) for item in base]
+        added = []
         for item in patch:
             index = next((i for i, old in enumerate(merged) if old["name"] == item["name"]), None)
             if index is None:
-                merged.append(copy.deepcopy(item))
+                added.append(copy.deepcopy(item))
             else:
                 merged[index] = strategic_merge(merged[index], item)
-        return merged
+        # kubectl kustomize puts a patch's new items before the base's.
+        return added + merged
     return copy.deepcopy(patch)
 
 
@@ -106,6 +110,19 @@ def render(directory: Path) -> list[dict[str, Any]]:
         for doc in docs:
             doc["metadata"]["namespace"] = kustomization["namespace"]
     return docs
+
+
+def gunicorn_settings(**environ: str) -> dict[str, Any]:
+    """gunicorn.conf.py's module-level settings as gunicorn reads them, under `environ`."""
+    saved = {key: os.environ.pop(key, None) for key in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "FORWARDED_ALLOW_IPS")}
+    try:
+        os.environ.update(environ)
+        return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None)
+            if value is not None:
+                os.environ[key] = value
 
 
 def by_kind_name(docs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -182,8 +199,10 @@ def test_the_overlay_sets_images_replicas_namespace_and_patches():
     images = {c["image"] for doc in docs for c in containers(doc)}
     assert images == {"registry.example.com/ai-design-review:0.1.0", "registry.example.com/ai-design-review-gpu:0.1.0"}
     web = main_container(workload(docs, "web"))
-    # The patch replaced the command and resources and kept what it did not name.
-    assert web["command"][web["command"].index("--workers") + 1] == "4"
+    # The patch added the worker count and replaced resources, and kept what it did not name.
+    assert {"name": "WEB_CONCURRENCY", "value": "4"} in web["env"]
+    assert gunicorn_settings(WEB_CONCURRENCY="4")["workers"] == 4
+    assert web["command"] == main_container(workload(render(BASE), "web"))["command"]
     assert web["resources"]["limits"]["memory"] == "2Gi"
     assert {"readinessProbe", "livenessProbe", "startupProbe", "env"} <= set(web)
     config = by_kind_name(docs)[("ConfigMap", CONFIG_NAME)]["data"]
@@ -243,8 +262,8 @@ def test_the_service_selects_the_web_pods_and_only_them(rendered):
             assert (selector <= labels.items()) == (doc["metadata"]["name"] == "ai-design-review-web")
     ports = {p["name"]: p["containerPort"] for p in main_container(workload(rendered, "web"))["ports"]}
     assert {p["targetPort"] for p in service["spec"]["ports"]} <= set(ports)
-    command = main_container(workload(rendered, "web"))["command"]
-    assert command[command.index("--bind") + 1] == f"0.0.0.0:{ports['http']}"
+    assert main_container(workload(rendered, "web"))["command"] == ["gunicorn", "--config", "gunicorn.conf.py"]
+    assert gunicorn_settings()["bind"] == f"0.0.0.0:{ports['http']}"
 
 
 def test_the_probes_hit_healthz_on_the_container_port_with_an_allowed_host(rendered):
@@ -343,6 +362,11 @@ def test_the_commands_match_the_dockerfile_and_compose():
     assert queues_consumed(main_container(workload(docs, "worker"))) == queues_consumed(
         {"command": shlex.split(compose["worker"]["command"])})
     assert main_container(workload(docs, "gpu-worker"))["command"] == shlex.split(compose["gpu-worker"]["command"])
+    # One place for gunicorn's settings: every deploy path runs it with gunicorn.conf.py alone.
+    web = main_container(workload(docs, "web"))["command"]
+    assert web == ["gunicorn", "--config", "gunicorn.conf.py"]
+    assert " ".join(web) in compose["web"]["command"]
+    assert f"CMD {json.dumps(web)}" in (ROOT / "Dockerfile").read_text()
     assert compose["gpu-worker"]["build"]["target"] == "gpu" and compose["web"]["build"]["target"] == "app"
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM \S+ AS app$", dockerfile, re.M) and re.search(r"^FROM app AS gpu$", dockerfile, re.M)
@@ -363,3 +387,24 @@ def test_the_overlays_settings_pass_djangos_deployment_check(tmp_path):
     refused = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
                              env={**env, "SECRET_KEY": placeholder["SECRET_KEY"]}, timeout=120)
     assert refused.returncode != 0 and "SECRET_KEY must be your own" in refused.stderr
+
+
+def test_gunicorn_trusts_forwarded_headers_from_nobody_unless_told():
+    """gunicorn's own default trusts X-Forwarded-Proto from 127.0.0.1; ours trusts only the
+    addresses FORWARDED_ALLOW_IPS names (issue 27, item 9), as gunicorn itself parses them."""
+    from gunicorn.config import Config
+
+    for environ, trusted in (({}, []), ({"FORWARDED_ALLOW_IPS": "10.0.0.0/8,192.0.2.7"}, ["10.0.0.0/8", "192.0.2.7"])):
+        config = Config()
+        config.set("forwarded_allow_ips", gunicorn_settings(**environ)["forwarded_allow_ips"])
+        assert config.forwarded_allow_ips == trusted
+    settings = gunicorn_settings()
+    assert settings["worker_class"] == "gthread" and settings["wsgi_app"] == "reviewapp.wsgi"
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose is not installed")
+def test_the_compose_file_validates():
+    env = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(50)}
+    done = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.deploy.emit import Sourced as S
+from engine.planning.common import fact
 
 # Assumptions, documented in docs/kubernetes.md; the tests pin them.
 CPU_PER_ACCELERATOR = 4  # vCPUs per GPU for tokenisation, the HTTP server and the data loader
@@ -260,6 +261,34 @@ def plan(r: _Reader) -> Plan:
         probe_timeout_s=timeout,
         probe_timeout_source=timeout_source,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutSplit:
+    """The tracks the manifests generate (facts `capacity.rollout.*`), so that rules judge the split
+    the deploy makes rather than the share the design asks for."""
+
+    stable_replicas: int | None = fact("replicas", "Replicas of the stable track the generated manifests start (per "
+                                                   "region): the fixed fleet, or the HPA's minReplicas.", default=None)
+    canary_replicas: int | None = fact("replicas", "Replicas of the canary track (canary rollout): round(stable x "
+                                                   "canary share / (100 - it)), at least 1.", default=None)
+    canary_traffic_pct: float | None = fact("%", "Traffic the canary gets: canary / (stable + canary) replicas behind "
+                                                 "the one Service. One canary beside one stable replica is 50 %, "
+                                                 "whatever share was asked.", default=None)
+
+
+def rollout_split(facts: dict) -> RolloutSplit:
+    """The stable and canary replicas `plan` gives for a facts tree; blank while the stable track's
+    size is unknown (no capacity plan yet, or an autoscaler without min replicas)."""
+    r = _Reader({}, facts)
+    autoscaled = r.text("architecture.autoscaling_signal") in HPA_SIGNALS
+    if _int(r.get("capacity.min_replicas_effective" if autoscaled else "capacity.replicas")) is None:
+        return RolloutSplit()
+    p = plan(r)
+    if p.canary_replicas is None:
+        return RolloutSplit(stable_replicas=p.stable_replicas)
+    total = p.stable_replicas + p.canary_replicas
+    return RolloutSplit(p.stable_replicas, p.canary_replicas, 100.0 * p.canary_replicas / total if total else 0.0)
 
 
 def _per_region(text: str, p: Plan) -> str:

@@ -176,6 +176,7 @@ def example_design() -> dict[str, dict[str, Any]]:
         "circuit_breaker_open_s": 30.0,
         "request_timeout_ms": 15000.0,
         "max_retries": 1,
+        "retry_budget_pct": 10.0,
         "health_checks": ["liveness", "readiness", "startup"],
         "slos": ["availability", "latency", "error_rate", "output_quality"],
         "redundancy": "multi_zone",

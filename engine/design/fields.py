@@ -222,6 +222,9 @@ ARCHITECTURE_FIELDS: tuple[Field, ...] = (
           choices=_c(("none", "None (one model)"), ("rules", "Rule-based tiers"),
                      ("learned_router", "Learned router"), ("ab_test", "A/B split"))),
     Field("architecture.autoscaling_signal", "Autoscaling signal", "choice", "serving",
+          help="What the autoscaler follows. None is a fixed fleet: it runs its planned size (replicas at peak) all "
+               "day, so min and max replicas, an autoscaler's floor and ceiling, are not asked. Blank is planned as "
+               "a fixed fleet too.",
           choices=_c(("none", "None (fixed fleet)"), ("gpu_utilisation", "GPU utilisation"),
                      ("queue_depth", "Queue depth"), ("qps", "Requests per second"),
                      ("latency", "Latency"), ("schedule", "Schedule"))),
@@ -270,11 +273,14 @@ ARCHITECTURE_FIELDS: tuple[Field, ...] = (
     Field("architecture.request_timeout_ms", "Request timeout", "float", "reliability", unit="ms", min=0.0,
           max=MAX_MS),
     Field("architecture.max_retries", "Max retries", "int", "reliability", unit="retries", min=0, max=20),
+    Field("architecture.retry_budget_pct", "Retry budget", "float", "reliability", unit="%", min=0.0, max=100.0,
+          help="Most retries a client sends, as a share of its requests (e.g. 10 %): past it, failures are returned, "
+               "not retried, so a struggling model is not sent (retries + 1) x its load."),
     Field("architecture.health_checks", "Health checks", "multichoice", "reliability",
           choices=_c(("liveness", "Liveness"), ("readiness", "Readiness"), ("startup", "Startup"))),
     Field("architecture.slos", "SLOs defined", "multichoice", "reliability",
           choices=_c(("availability", "Availability"), ("latency", "Latency"), ("error_rate", "Error rate"),
-                     ("output_quality", "Output quality"))),
+                     ("output_quality", "Output quality"), ("completion", "Completion by the deadline (batch)"))),
     Field("architecture.redundancy", "Redundancy", "choice", "reliability",
           choices=_c(("single_zone", "Single zone"), ("multi_zone", "Multi-zone"),
                      ("multi_region", "Multi-region"))),

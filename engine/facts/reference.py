@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.deploy.manifests import RolloutSplit
 from engine.design import FIELDS
 from engine.facts.benchmark import BenchmarkFacts
 from engine.facts.methodology import methodology_markdown
@@ -27,6 +28,7 @@ DERIVED_SECTIONS: tuple[tuple[str, type], ...] = (
     ("data_volume", DataVolumePlan),
     ("capacity", CapacityPlan),
     ("capacity.estimate", ThroughputEstimate),
+    ("capacity.rollout", RolloutSplit),
     ("cost", CostPlan),
     ("cost.levers", CostLevers),
     ("batch", BatchPlan),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from engine import vocabulary
+from engine.deploy.manifests import rollout_split
 from engine.design import ValidationResult, field, validate
 from engine.facts.benchmark import BenchmarkFacts, benchmark_facts
 from engine.facts.reference import fact_reference
@@ -244,6 +245,9 @@ def build_facts(
 
     capacity_tree = to_tree(capacity)
     capacity_tree["estimate"] = to_tree(estimate)
+    capacity_tree["rollout"] = to_tree(rollout_split({
+        "requirements": result.document["requirements"], "architecture": result.document["architecture"],
+        "capacity": capacity_tree}))
     cost_tree = to_tree(cost)
     cost_tree["levers"] = to_tree(levers)
     tree: dict[str, Any] = {
@@ -258,7 +262,7 @@ def build_facts(
         "streaming": to_tree(stream_plan),
         "benchmark": to_tree(bench),
     }
-    meta = _meta(traffic, capacity)
+    meta = _meta(traffic, capacity, timing if batch or streaming else None)
     return Facts(tree=tree, meta=meta, warnings=_dedupe(notes), validation=result)
 
 
@@ -459,13 +463,23 @@ def _reference() -> tuple[dict[str, Any], ...]:
     return tuple(fact_reference())
 
 
-def _meta(traffic: TrafficPlan, capacity: CapacityPlan) -> dict[str, dict[str, Any]]:
-    # The same two inputs give the same table; callers only read it (it cost ~0.3 ms a call).
-    return _meta_for(tuple(sorted(traffic.sources.items())), capacity.per_replica_qps_source)
+# What a batch job's or a stream's derived rates count: records or events, not requests.
+_SHAPE_UNITS = {shape: {"req/s": f"{noun}/s", "req/day": f"{noun}/day", "req/month": f"{noun}/month",
+                        "requests": noun, "USD/1k requests": f"USD/1k {noun}"}
+                for shape, noun in (("batch", "records"), ("streaming", "events"))}
+
+
+def _meta(traffic: TrafficPlan, capacity: CapacityPlan, shape: str | None) -> dict[str, dict[str, Any]]:
+    # The same inputs give the same table; callers only read it (it cost ~0.3 ms a call).
+    return _meta_for(tuple(sorted(traffic.sources.items())), capacity.per_replica_qps_source, shape)
 
 
 @functools.lru_cache(maxsize=64)
-def _meta_for(traffic_sources: tuple[tuple[str, str], ...], per_replica_qps_source: str) -> dict[str, dict[str, Any]]:
+def _meta_for(traffic_sources: tuple[tuple[str, str], ...], per_replica_qps_source: str,
+              shape: str | None = None) -> dict[str, dict[str, Any]]:
+    """Metadata by path; `shape` ('batch', 'streaming' or None for online) names what the derived
+    rates count, so a stream's throughput reads events/s, not req/s."""
+    units = _SHAPE_UNITS.get(shape, {})
     sources = dict(traffic_sources)
     based_on = "derived" if per_replica_qps_source == "measured" else "estimated"
     meta: dict[str, dict[str, Any]] = {}
@@ -489,6 +503,9 @@ def _meta_for(traffic_sources: tuple[tuple[str, str], ...], per_replica_qps_sour
             provenance = "measured"
         else:
             provenance = "derived"
-        meta[path] = {"unit": row["unit"], "description": row["description"], "type": row["type"],
+        unit = row["unit"]
+        if top in ("traffic", "capacity", "cost"):
+            unit = units.get(unit, unit)
+        meta[path] = {"unit": unit, "description": row["description"], "type": row["type"],
                       "provenance": provenance}
     return meta

@@ -87,7 +87,10 @@ SHAPE_LABELS: dict[str, dict[str, str]] = {
               "traffic.requests_per_month": "Records per month", "capacity.per_replica_qps": "Per-replica records/s",
               "capacity.model_peak_qps": "Records/s reaching the model", "capacity.replicas": "Replicas for the run",
               "capacity.replicas_average": "Replicas between runs"},
-    "streaming": {"traffic.average_qps": "Events/s, average", "traffic.peak_qps": "Events/s at peak"},
+    "streaming": {"traffic.average_qps": "Events/s, average", "traffic.peak_qps": "Events/s at peak",
+                  "traffic.requests_per_month": "Events per month", "traffic.concurrency_peak": "Events in flight at peak",
+                  "capacity.per_replica_qps": "Per-replica events/s",
+                  "capacity.model_peak_qps": "Events/s reaching the model"},
 }
 # Sections a shape leaves out: a batch job has no latency budget (its window sizes the fleet).
 SHAPE_OMITS: dict[str, frozenset[str]] = {"batch": frozenset({"Latency budget"})}

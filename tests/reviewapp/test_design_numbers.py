@@ -169,6 +169,21 @@ def test_a_batch_design_shows_its_job_first(client_for, member, demo):
     assert 'id="finding-fit_serving_mode_timing" data-outcome="fail"' in page
 
 
+def test_a_streaming_design_counts_events_not_requests(client_for, member, demo):
+    """A stream's rates read as events/s in the panel, not as QPS in req/s (issue 27, item 6)."""
+    stream = {"requirements": {"workload_timing": "streaming", "events_per_second": 100, "allowed_lag_s": 2},
+              "architecture": {"gpu_type": "h100-80gb"}}
+    response = client_for(member).post(reverse("designs:inputs_preview", args=[demo.pk]),
+                                       form_data(stream, revision=demo.revision), **HX)
+    page = response.content.decode()
+    panel = page[page.index("<caption>Stream</caption>"):page.index("<caption>Capacity</caption>") + 3000]
+    # What a row shows (its label and unit); the tooltips keep the fact reference's definitions.
+    shown = re.sub(r' title="[^"]*"', "", panel)
+    assert "QPS" not in shown and "req/s" not in shown
+    for path in ("traffic.peak_qps", "capacity.per_replica_qps", "capacity.model_peak_qps"):
+        assert re.search(rf'data-path="{re.escape(path)}">[^<]*</td><td class="unit">events/s</td>', page), path
+
+
 def test_the_snapshot_keeps_what_the_panel_could_not_compute(client_for, member, design):
     from reviewapp.designs.selectors import design_assessment
     from reviewapp.designs.snapshot import numbers_document
