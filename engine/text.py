@@ -29,3 +29,9 @@ def refused_character(text: str, *, multiline: bool = False) -> str | None:
             what = f" ({_NAMES[char]})" if char in _NAMES else ""
             return f"contains the control character U+{ord(char):04X}{what}, which is not allowed here"
     return None
+
+
+def as_one_line(text: str) -> str:
+    """`text` with every refused character and run of whitespace made one space: safe where a line
+    break would end the line (an e-mail header), whatever was stored."""
+    return " ".join("".join(" " if _refused(char) else char for char in text).split())

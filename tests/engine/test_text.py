@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.text import refused_character
+from engine.text import as_one_line, refused_character
 
 
 @pytest.mark.parametrize("char", ["\n", "\r", "\t", "\x00", "\x1b", "\x7f", "\x85", "\u2028", "\ufffe", "\U0001ffff"])
@@ -23,3 +23,8 @@ def test_printable_text_in_any_script_passes():
 def test_a_description_may_break_lines_but_not_hold_escapes():
     assert refused_character("line one\r\nline two\tindented", multiline=True) is None
     assert "U+001B" in refused_character("red \x1b[31m text", multiline=True)
+
+
+def test_as_one_line_makes_any_stored_text_a_safe_header():
+    assert as_one_line("Ranking\r\nBcc: x@example.com\x00 \u2028end\t") == "Ranking Bcc: x@example.com end"
+    assert as_one_line("plain name") == "plain name"

@@ -53,6 +53,8 @@ def test_create_makes_the_design_in_the_team_with_validated_inputs(api_for, memb
     ({"team": 999999}, "team"),
     ({"inputs": {"requirements": {"latency_p99_ms": "fast"}}}, "inputs.requirements.latency_p99_ms"),
     ({"inputs": {"requirements": {"no_such_field": 1}}}, "inputs.requirements.no_such_field"),
+    ({"name": "Search\r\nBcc: everyone@example.com"}, "name"),  # a header injection in the e-mail subject
+    ({"description": "red \x1b[31m text"}, "description"),
 ])
 def test_create_refuses_bad_input_by_name_and_creates_nothing(api_for, member, team, saved, body, field):
     response = api_for(member).post("/designs", {"team": team.pk, "name": "New one", **body})
