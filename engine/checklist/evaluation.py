@@ -134,6 +134,7 @@ class Evaluation:
     verdict: str  # 'ready' | 'ready_with_risks' | 'not_ready'
     verdict_reasons: tuple[str, ...]
     unused_answer_keys: tuple[str, ...]  # answers or acceptances for keys not in the checklist
+    unanswered_high_count: int = 0  # unanswered items of high severity (they make it not ready)
 
     def finding(self, item_key: str) -> Finding:
         for finding in self.findings:
@@ -193,16 +194,17 @@ def evaluate(compiled: CompiledChecklist, facts: dict, answers: dict | None = No
     for f in findings:
         if f.outcome == "fail" and f.risk:
             open_risk[f.risk] += 1
+    unanswered_high = sum(1 for f in findings if f.outcome == "unanswered" and f.severity == "high")
     score = compiled.memo.score(compiled.checklist, findings)
     verdict, reasons = verdict_for(score.overall, high=open_risk["high"], medium=open_risk["medium"],
                                    accepted=counts["accepted_risk"],
                                    unanswered=counts["unanswered"],
-                                   rule_errors=counts["rule_error"])
+                                   rule_errors=counts["rule_error"], unanswered_high=unanswered_high)
     keys = {c.item.key for c in compiled.items}
     unused = tuple(sorted((set(answers) | set(acceptances)) - keys))
     return Evaluation(compiled.checklist.key, tuple(findings), score, counts, open_risk["high"],
                       open_risk["medium"], open_risk["low"], counts["accepted_risk"],
-                      counts["rule_error"], counts["unanswered"], verdict, reasons, unused)
+                      counts["rule_error"], counts["unanswered"], verdict, reasons, unused, unanswered_high)
 
 
 def _finding(citem: CompiledItem, outcome: str, message: str, trace, *, risk=None, credit=None,
