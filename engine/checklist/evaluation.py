@@ -222,6 +222,22 @@ def _step(field: str, compiled: CompiledExpression, outcome) -> TraceStep:
                      outcome.message)
 
 
+RULE_IN_MESSAGE_MAX_CHARS = 120
+READINGS_IN_MESSAGE_MAX = 4
+
+
+def _fail_message(expression: str, facts: dict) -> str:
+    """One line for a list row: the rule (shortened) and the values it read, so a failure says
+    why without opening its trace."""
+    rule = " ".join(expression.split())
+    if len(rule) > RULE_IN_MESSAGE_MAX_CHARS:
+        rule = rule[: RULE_IN_MESSAGE_MAX_CHARS - 1].rstrip() + "…"
+    readings = [f"{path} = {cel_literal(value)}" for path, value in facts.items()]
+    if len(readings) > READINGS_IN_MESSAGE_MAX:
+        readings = readings[:READINGS_IN_MESSAGE_MAX] + ["…"]
+    return f"Fails: needs {rule}" + (f"; read {', '.join(readings)}" if readings else "") + "."
+
+
 def _blank(paths: tuple[str, ...]) -> str:
     return ", ".join(paths) + (" is blank" if len(paths) == 1 else " are blank")
 
@@ -247,7 +263,8 @@ def _evaluate_item(citem: CompiledItem, facts: dict, context, answer) -> Finding
         if result.status == "true":
             return _finding(citem, "pass", "Passes.", trace, credit=1.0)
         if result.status == "false":
-            return _finding(citem, "fail", "Fails.", trace, risk=item.severity, credit=0.0)
+            return _finding(citem, "fail", _fail_message(citem.passes_when.text, result.facts), trace,
+                            risk=item.severity, credit=0.0)
         if result.status == "null":
             return _finding(citem, "unanswered", f"Cannot be checked while {_blank(result.nulls)}; "
                             "fill in the design fields it depends on.", trace, credit=0.0)
