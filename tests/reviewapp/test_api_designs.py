@@ -85,6 +85,15 @@ def test_update_with_the_current_etag_saves_and_bumps_the_etag(api_for, member, 
     assert HistoryEvent.objects.filter(design=saved, summary__startswith="Saved revision 2").exists()
 
 
+def test_the_openapi_schema_says_if_match_is_required_where_428_answers_without_it(api_for, member):
+    """The schema marked If-Match optional while a PUT without it gets 428 (issue 27, item 9)."""
+    schema = api_for(member).get("/openapi.json").json()
+    operation = schema["paths"]["/api/v1/designs/{pk}/inputs"]["put"]
+    [if_match] = [p for p in operation["parameters"] if p["in"] == "header" and p["name"] == "If-Match"]
+    assert if_match["required"] is True and "428" in operation["responses"]
+    assert if_match["schema"]["type"] == "string"  # not the optional anyOf [string, null] any more
+
+
 def test_update_without_if_match_is_428_and_writes_nothing(api_for, member, saved):
     response = api_for(member).put(f"/designs/{saved.pk}/inputs", changed_inputs(saved))
     assert_problem(response, 428, "header.If-Match")
