@@ -276,6 +276,7 @@ def build_report(design: designfile.DesignFile, checklist, result, *, fail_under
         "counts": dict(evaluation.counts),
         "open_risks": {"high": evaluation.high_risk_count, "medium": evaluation.medium_risk_count,
                        "low": evaluation.low_risk_count},
+        "unanswered_high": evaluation.unanswered_high_count,
         "numbers": {path: {"value": facts.get(path), "unit": (facts.meta.get(path) or {}).get("unit")}
                     for path in NUMBERS},
         "warnings": [w for w in facts.warnings if w.get("severity") in ("warning", "error")],
@@ -296,7 +297,12 @@ def summary_line(report: dict[str, Any]) -> str:
     risks = report["open_risks"]
     return (f"{report['design']['name']}: score {report['score']['overall']:.1f}, "
             f"{report['verdict'].replace('_', ' ')}, open risks {risks['high']} high / {risks['medium']} medium / "
-            f"{risks['low']} low; gate {state}")
+            f"{risks['low']} low{_unanswered_high(report)}; gate {state}")
+
+
+def _unanswered_high(report: dict[str, Any]) -> str:
+    count = report.get("unanswered_high") or 0
+    return f", {count} high-severity unanswered" if count else ""
 
 
 def _number(value: Any, unit: str | None) -> str:
@@ -320,7 +326,7 @@ def render_text(report: dict[str, Any]) -> str:
     out.append(f"Score: {score['overall']:.1f} / 100   Verdict: {report['verdict'].replace('_', ' ')}")
     out.append("Findings: " + ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in counts.items()))
     risks = report["open_risks"]
-    out.append(f"Open risks: {risks['high']} high, {risks['medium']} medium, {risks['low']} low")
+    out.append(f"Open risks: {risks['high']} high, {risks['medium']} medium, {risks['low']} low{_unanswered_high(report)}")
     out.append("")
     out.append("Numbers")
     for path, number in report["numbers"].items():

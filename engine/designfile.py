@@ -43,6 +43,7 @@ from engine.design.validate import MAX_ITEM_CHARS
 from engine.facts.benchmark import _BENCH_INTS, _BENCH_NUMBERS, _BENCH_TEXTS, BenchmarkFacts
 from engine.jsontext import JsonTextError, read_json
 from engine.planning.gpu_catalog import gpu_choices
+from engine.text import refused_character
 
 FORMAT = "ai-design-review/design"
 VERSION = 1
@@ -163,7 +164,7 @@ def load(source: str | bytes | bytearray | Mapping[str, Any], *,
         elif version != VERSION:
             bad("version", f"this reader understands version {VERSION}, the file is version {version}")
     name = _text(document.get("name"), "name", NAME_MAX_LENGTH, bad, required="name" in document)
-    description = _text(document.get("description"), "description", DESCRIPTION_MAX_LENGTH, bad)
+    description = _text(document.get("description"), "description", DESCRIPTION_MAX_LENGTH, bad, multiline=True)
     inputs = None
     if "inputs" in document:
         inputs = _inputs(document["inputs"], gpu_catalog, bad)
@@ -178,7 +179,7 @@ def _required_hint(key: str) -> str:
             "name": " (the design's name)", "inputs": " (requirements and architecture)"}.get(key, "")
 
 
-def _text(value: Any, path: str, max_length: int, bad, *, required: bool = False) -> str:
+def _text(value: Any, path: str, max_length: int, bad, *, required: bool = False, multiline: bool = False) -> str:
     if value is None:
         if required:
             bad(path, "must not be blank")
@@ -191,8 +192,8 @@ def _text(value: Any, path: str, max_length: int, bad, *, required: bool = False
         bad(path, "must not be blank")
     elif len(text) > max_length:
         bad(path, f"at most {max_length:,} characters (got {len(text):,})")
-    elif "\x00" in text:
-        bad(path, "contains a NUL character")
+    elif problem := refused_character(text, multiline=multiline):
+        bad(path, problem)
     return text
 
 
@@ -406,7 +407,12 @@ def _parse_json(text: str | bytes | bytearray) -> Any:
 
 
 def _parse_yaml(text: str) -> tuple[Any, dict[str, int]]:
-    loader = _Loader(text)
+    try:
+        # The reader refuses characters YAML does not allow (C0 controls but tab and newlines, DEL's
+        # neighbours, U+FFFE) when it is made, so the loader is made inside the try.
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise DesignFileError([_unprintable(text, exc)]) from None
     try:
         node = loader.get_single_node()
         document = loader.construct_document(node) if node is not None else None
@@ -429,6 +435,15 @@ def _parse_yaml(text: str) -> tuple[Any, dict[str, int]]:
     if duplicates:
         raise DesignFileError(duplicates)
     return document, lines
+
+
+def _unprintable(text: str, exc: yaml.reader.ReaderError) -> tuple[str, str]:
+    """Where the character the YAML reader refused is (its position counts characters of `text`)."""
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    return (f"line {line}", f"invalid YAML at line {line} column {column}: control character U+{exc.character:04X} "
+                            "is not allowed in a design file")
 
 
 def _line_map(node: Any, path: str, depth: int, lines: dict[str, int], duplicates: list) -> None:

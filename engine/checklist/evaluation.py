@@ -134,6 +134,7 @@ class Evaluation:
     verdict: str  # 'ready' | 'ready_with_risks' | 'not_ready'
     verdict_reasons: tuple[str, ...]
     unused_answer_keys: tuple[str, ...]  # answers or acceptances for keys not in the checklist
+    unanswered_high_count: int = 0  # unanswered items of high severity (they make it not ready)
 
     def finding(self, item_key: str) -> Finding:
         for finding in self.findings:
@@ -193,16 +194,17 @@ def evaluate(compiled: CompiledChecklist, facts: dict, answers: dict | None = No
     for f in findings:
         if f.outcome == "fail" and f.risk:
             open_risk[f.risk] += 1
+    unanswered_high = sum(1 for f in findings if f.outcome == "unanswered" and f.severity == "high")
     score = compiled.memo.score(compiled.checklist, findings)
     verdict, reasons = verdict_for(score.overall, high=open_risk["high"], medium=open_risk["medium"],
                                    accepted=counts["accepted_risk"],
                                    unanswered=counts["unanswered"],
-                                   rule_errors=counts["rule_error"])
+                                   rule_errors=counts["rule_error"], unanswered_high=unanswered_high)
     keys = {c.item.key for c in compiled.items}
     unused = tuple(sorted((set(answers) | set(acceptances)) - keys))
     return Evaluation(compiled.checklist.key, tuple(findings), score, counts, open_risk["high"],
                       open_risk["medium"], open_risk["low"], counts["accepted_risk"],
-                      counts["rule_error"], counts["unanswered"], verdict, reasons, unused)
+                      counts["rule_error"], counts["unanswered"], verdict, reasons, unused, unanswered_high)
 
 
 def _finding(citem: CompiledItem, outcome: str, message: str, trace, *, risk=None, credit=None,
@@ -218,6 +220,22 @@ def _finding(citem: CompiledItem, outcome: str, message: str, trace, *, risk=Non
 def _step(field: str, compiled: CompiledExpression, outcome) -> TraceStep:
     return TraceStep(field, compiled.text, outcome.facts, outcome.missing, outcome.status,
                      outcome.message)
+
+
+RULE_IN_MESSAGE_MAX_CHARS = 120
+READINGS_IN_MESSAGE_MAX = 4
+
+
+def _fail_message(expression: str, facts: dict) -> str:
+    """One line for a list row: the rule (shortened) and the values it read, so a failure says
+    why without opening its trace."""
+    rule = " ".join(expression.split())
+    if len(rule) > RULE_IN_MESSAGE_MAX_CHARS:
+        rule = rule[: RULE_IN_MESSAGE_MAX_CHARS - 1].rstrip() + "…"
+    readings = [f"{path} = {cel_literal(value)}" for path, value in facts.items()]
+    if len(readings) > READINGS_IN_MESSAGE_MAX:
+        readings = readings[:READINGS_IN_MESSAGE_MAX] + ["…"]
+    return f"Fails: needs {rule}" + (f"; read {', '.join(readings)}" if readings else "") + "."
 
 
 def _blank(paths: tuple[str, ...]) -> str:
@@ -245,7 +263,8 @@ def _evaluate_item(citem: CompiledItem, facts: dict, context, answer) -> Finding
         if result.status == "true":
             return _finding(citem, "pass", "Passes.", trace, credit=1.0)
         if result.status == "false":
-            return _finding(citem, "fail", "Fails.", trace, risk=item.severity, credit=0.0)
+            return _finding(citem, "fail", _fail_message(citem.passes_when.text, result.facts), trace,
+                            risk=item.severity, credit=0.0)
         if result.status == "null":
             return _finding(citem, "unanswered", f"Cannot be checked while {_blank(result.nulls)}; "
                             "fill in the design fields it depends on.", trace, credit=0.0)

@@ -13,7 +13,9 @@ Strategies (all scores 0-100):
 - levels: a level is reached when every item of that level and of the levels below passes or is
   not applicable; overall = 100 x levels reached / number of levels.
 
-Verdict: 'not_ready' with any open high-risk issue or an overall score below 50;
+Verdict: 'not_ready' with any open high-risk issue, any unanswered high-severity item (a high
+risk nobody has looked at is not a caveat: the review has not checked what matters most) or an
+overall score below 50;
 'ready_with_risks' with open medium-risk issues, accepted risks, unanswered items, rule errors or
 a score below 80; otherwise 'ready'. Low-risk issues alone do not block 'ready'.
 """
@@ -196,11 +198,14 @@ def _levels(checklist: Checklist, findings):
 
 
 def verdict_for(overall: float, *, high: int, medium: int, accepted: int, unanswered: int,
-                rule_errors: int) -> tuple[str, tuple[str, ...]]:
-    """The readiness verdict and the reasons for it (thresholds in the module docstring)."""
+                rule_errors: int, unanswered_high: int = 0) -> tuple[str, tuple[str, ...]]:
+    """The readiness verdict and the reasons for it (thresholds in the module docstring).
+    `unanswered` counts every unanswered item, `unanswered_high` those of high severity."""
     blocking = []
     if high:
         blocking.append(f"{high} open high-risk issue{'s' if high != 1 else ''}")
+    if unanswered_high:
+        blocking.append(f"{unanswered_high} high-severity item{'s' if unanswered_high != 1 else ''} not answered")
     if overall < NOT_READY_BELOW:
         blocking.append(f"score {overall:.1f} is below {NOT_READY_BELOW:g}")
     if blocking:

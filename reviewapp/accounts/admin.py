@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin
 
 from reviewapp.accounts.models import Membership, Team
+from reviewapp.core.validators import one_line_text
 
 
 class MembershipInline(admin.TabularInline):
@@ -9,8 +11,19 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class TeamAdminForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = "__all__"
+
+    def clean_name(self) -> str:
+        one_line_text(self.cleaned_data["name"])  # a team's name goes into e-mails and report headers
+        return self.cleaned_data["name"]
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    form = TeamAdminForm
     list_display = ["name", "slug", "allow_self_approval", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

@@ -78,13 +78,19 @@ class ReviewAPI(NinjaAPI):
         return operation.view_func.__name__
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
-        """Error answers are documented as what they are: application/problem+json."""
+        """Error answers are documented as what they are: application/problem+json. If-Match is
+        required where the operation answers 428 without it: the view declares it optional only so
+        that a missing one gets that problem (with the ETag to send) instead of a validation error."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         for path in schema.get("paths", {}).values():
             for operation in path.values():
                 for code, answer in operation.get("responses", {}).items():
                     if str(code)[0] in "45" and "application/json" in answer.get("content", {}):
                         answer["content"] = {CONTENT_TYPE: answer["content"]["application/json"]}
+                if "428" in operation.get("responses", {}) or 428 in operation.get("responses", {}):
+                    for parameter in operation.get("parameters", []):
+                        if parameter["in"] == "header" and parameter["name"] == "If-Match":
+                            parameter.update(required=True, schema={"title": "If-Match", "type": "string"})
         return schema
 
 

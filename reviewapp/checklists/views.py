@@ -53,8 +53,9 @@ def finding(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
     GET is its own page, for links and no JavaScript. Saves nothing."""
     design = get_design_for_user(request, pk)
     context = finding_context(request, _assess(request, design), design.membership, item_key)
-    template = "checklists/_finding_detail.html" if request.htmx else "checklists/finding.html"
-    return render(request, template, context)
+    if request.htmx:
+        return render(request, "checklists/_finding_detail.html", context)
+    return render(request, "checklists/finding.html", {**context, "standalone": True})
 
 
 def _render_panel(request: HttpRequest, design, *, notice: str = "", error: bool = False) -> HttpResponse:
@@ -62,9 +63,13 @@ def _render_panel(request: HttpRequest, design, *, notice: str = "", error: bool
     return render(request, "checklists/_panel.html", {"checklist_panel": _panel(request, design, notice=notice, error=error)})
 
 
-def _done(request: HttpRequest, design, message: str = "", *, error: bool = False) -> HttpResponse:
+def _done(request: HttpRequest, design, message: str = "", *, error: bool = False, item_key: str = "") -> HttpResponse:
     if request.htmx:
         return _render_panel(request, design, notice=message, error=error)
+    if request.POST.get("back") == "finding" and item_key:
+        # Posted from the finding's own page: back there, where the message and the new outcome show.
+        (messages.error if error else messages.success)(request, message)
+        return redirect("checklists:finding", pk=design.pk, item_key=item_key)
     if error:
         context = _panel(request, design, notice=message, error=True)
         return render(request, "checklists/review.html", {"design": design, "checklist_panel": context}, status=400)
@@ -98,18 +103,18 @@ def answer(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
     form = AnswerForm(request.POST, item=item)
     if not form.is_valid():
         errors = "; ".join(f"{e}" for errs in form.errors.values() for e in errs)
-        return _done(request, design, f"{item.title}: {errors}", error=True)
+        return _done(request, design, f"{item.title}: {errors}", error=True, item_key=item_key)
     review = _review_or_404(request, design)
     data = form.cleaned_data
     if data["status"] == AnswerForm.CLEAR:
         services.answer_clear(review=review, item_key=item_key, user=request.user)
-        return _done(request, design, f"Cleared the answer to “{item.title}”.")
+        return _done(request, design, f"Cleared the answer to “{item.title}”.", item_key=item_key)
     status = data["status"] if not item.is_multiple_choice or data["status"] else ""
     services.answer_set(
         review=review, item_key=item_key, user=request.user, status=status,
         choices=data["choices"] if item.is_multiple_choice and not status else [], reason=data["reason"],
     )  # fmt: skip
-    return _done(request, design, f"Saved the answer to “{item.title}”.")
+    return _done(request, design, f"Saved the answer to “{item.title}”.", item_key=item_key)
 
 
 @require_POST
@@ -118,14 +123,14 @@ def accept(request: HttpRequest, pk: int, item_key: str) -> HttpResponse:
     item = _item_or_404(design, item_key)
     if request.POST.get("revoke"):
         services.risk_revoke(review=_review_or_404(request, design), item_key=item_key, user=request.user)
-        return _done(request, design, f"Revoked the accepted risk of “{item.title}”.")
+        return _done(request, design, f"Revoked the accepted risk of “{item.title}”.", item_key=item_key)
     form = AcceptanceForm(request.POST)
     if not form.is_valid():
         errors = "; ".join(f"{e}" for errs in form.errors.values() for e in errs)
-        return _done(request, design, f"{item.title}: {errors}", error=True)
+        return _done(request, design, f"{item.title}: {errors}", error=True, item_key=item_key)
     review = _review_or_404(request, design)
     services.risk_accept(review=review, item_key=item_key, user=request.user, **form.cleaned_data)
-    return _done(request, design, f"Accepted the risk of “{item.title}”.")
+    return _done(request, design, f"Accepted the risk of “{item.title}”.", item_key=item_key)
 
 
 @require_POST

@@ -6,7 +6,6 @@ through the engine's facts, so the document says what the page says.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping
 
 from django.utils import timezone
@@ -34,8 +33,9 @@ def requirements_filename(design: Design) -> str:
 
 
 def _cell(text: Any) -> str:
-    """Text safe inside a Markdown table cell."""
-    return re.sub(r"\s+", " ", str(text)).replace("|", "\\|").strip()
+    """Text safe inside a Markdown table cell: one line, Markdown and HTML escaped (as the report
+    exports escape it), since a typed value may hold either."""
+    return inline(text)
 
 
 def field_value(spec: schema.Field, value: Any) -> str:
@@ -58,7 +58,9 @@ def _field_table(group: Mapping[str, Any], section_key: str, hidden: set[str]) -
     for spec in next(s for s in schema.sections("requirements") if s.key == section_key).fields:
         if spec.key in hidden:
             continue
-        lines.append(f"| {_cell(spec.label)} | {_cell(field_value(spec, group.get(spec.name)))} |")
+        value = group.get(spec.name)
+        shown = "*not set*" if value is None or value == [] else _cell(field_value(spec, value))
+        lines.append(f"| {_cell(spec.label)} | {shown} |")
     if len(lines) == 2:
         return []  # every field hidden: the batch job section of an online design
     return lines
@@ -67,7 +69,7 @@ def _field_table(group: Mapping[str, Any], section_key: str, hidden: set[str]) -
 def _numbers_table(rows) -> list[str]:
     lines = ["| Number | Value | Unit | Provenance |", "|---|---:|---|---|"]
     for n in rows:
-        lines.append(f"| {_cell(n.label)} | {_cell(n.text)} | {_cell(n.unit or '')} | {n.provenance} |")
+        lines.append(f"| {_cell(n.label)} | {_cell(n.text)} | {_cell(n.unit or '')} | {_cell(n.provenance)} |")
     return lines
 
 
@@ -81,7 +83,7 @@ def requirements_markdown(design: Design, numbers: Numbers) -> str:
     lines = [
         f"# {inline(design.name)}: requirements",
         "",
-        f"*Team:* {design.team} · *revision* {design.revision} · *status* {design.get_status_display()} · "
+        f"*Team:* {inline(design.team)} · *revision* {design.revision} · *status* {design.get_status_display()} · "
         f"*exported* {timezone.now():%Y-%m-%d %H:%M %Z}",
         "",
         "## 1. Overview",
@@ -91,7 +93,7 @@ def requirements_markdown(design: Design, numbers: Numbers) -> str:
     ]
     use_case = requirements.get("use_case")
     if use_case:
-        lines += [f"**Use case.** {use_case}", ""]
+        lines += [f"**Use case.** {inline(use_case)}", ""]
     for number, (title, section_keys, purpose) in enumerate(CHAPTERS, start=2):
         lines += [f"## {number}. {title}", "", f"*{purpose}*", ""]
         for key in section_keys:
@@ -116,13 +118,13 @@ def requirements_markdown(design: Design, numbers: Numbers) -> str:
 def _cost_plan(numbers: Numbers) -> list[str]:
     facts = numbers.facts
     negotiated = facts.get("cost.negotiated_plans") or []
-    lines = [f"Accelerator: {facts.get('cost.gpu_label') or '*not chosen*'}; "
-             f"chosen plan: {facts.get('cost.pricing_model') or '*not chosen*'}; "
+    lines = [f"Accelerator: {inline(facts.get('cost.gpu_label')) or '*not chosen*'}; "
+             f"chosen plan: {inline(facts.get('cost.pricing_model')) or '*not chosen*'}; "
              f"catalog prices as of {facts.get('cost.price_as_of') or 'unknown'}"
-             + (f"; negotiated prices entered for {', '.join(negotiated)}" if negotiated else "") + ".", "",
+             + (f"; negotiated prices entered for {inline(', '.join(negotiated))}" if negotiated else "") + ".", "",
              "| Plan | $/month | $/1k requests | $/1M tokens |", "|---|---:|---:|---:|"]
     for row in numbers.cost_rows:
-        label = f"**{row.label}** (chosen)" if row.chosen else row.label
+        label = f"**{inline(row.label)}** (chosen)" if row.chosen else inline(row.label)
         lines.append(f"| {label} | {row.monthly.text} | {row.per_1k_requests.text} | {row.per_1m_tokens.text} |")
     lines.append("")
     lines += _numbers_table((numbers.budget, numbers.budget_gap_pct, *numbers.build_vs_buy))

@@ -1,13 +1,14 @@
 from django import forms
 
 from reviewapp.accounts.models import Team
+from reviewapp.core.validators import multiline_text, one_line_text
 from reviewapp.designs.models import Design
 
 
 class DesignForm(forms.Form):
-    name = forms.CharField(max_length=200, strip=True)
+    name = forms.CharField(max_length=200, strip=True, validators=[one_line_text])
     description = forms.CharField(
-        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), validators=[multiline_text]
     )
 
     def __init__(self, *args, team: Team | None = None, exclude_pk: int | None = None, **kwargs):

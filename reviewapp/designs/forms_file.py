@@ -4,6 +4,7 @@ from django import forms
 
 from engine import designfile
 from reviewapp.accounts.models import Team
+from reviewapp.core.validators import one_line_text
 from reviewapp.designs.models import Design
 
 
@@ -13,7 +14,7 @@ class DesignFileImportForm(forms.Form):
                            help_text="A file exported from a design page, or written by hand "
                                      "(format: ai-design-review/design).")
     name = forms.CharField(required=False, max_length=designfile.NAME_MAX_LENGTH, strip=True,
-                           help_text="Leave blank to use the name in the file.")
+                           validators=[one_line_text], help_text="Leave blank to use the name in the file.")
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,7 +1,7 @@
 """The design's Kubernetes manifests (engine.deploy): a page that shows them, or what is missing,
 and the YAML as a download. Both read the design's one assessment (its facts tree) and save nothing."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
@@ -26,11 +26,13 @@ def design_kubernetes(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def design_kubernetes_yaml(request: HttpRequest, pk: int) -> HttpResponse:
-    """The manifests as a file; 404 (with the reason) while the design is incomplete."""
+    """The manifests as a file; 409 with the list of what is missing while the design is
+    incomplete (it exists, so not 404: its state conflicts with what was asked)."""
     design = get_design_for_user(request, pk)
     result = _manifests(design)
     if not result.ok:
-        raise Http404("The design is incomplete: " + " ".join(result.missing))
+        text = "The design is incomplete: the Kubernetes manifests need\n" + "".join(f"- {m}\n" for m in result.missing)
+        return HttpResponse(text, status=409, content_type="text/plain; charset=utf-8")
     response = HttpResponse(result.yaml, content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{yaml_filename(design.name)}"'
     return response

@@ -114,6 +114,7 @@ def report_context(snapshot: Mapping[str, Any], *, milestone: Mapping[str, Any] 
         "kubernetes": _kubernetes(snapshot),
         "charts": charts,
     }
+    context["cover_decision"] = _cover_decision(context["review"], context["summary"])
     context["toc"] = _toc(context)
     return context
 
@@ -182,6 +183,7 @@ def _summary(evaluation, findings, items, sections, points_lost) -> dict[str, An
         "accepted_count": evaluation.get("accepted_risk_count", 0),
         "rule_error_count": evaluation.get("rule_error_count", 0),
         "unanswered_count": evaluation.get("unanswered_count", 0),
+        "unanswered_high_count": evaluation.get("unanswered_high_count", 0),
         "counts": [(vocabulary.OUTCOMES.get(k, k), v) for k, v in counts.items()],
         "top_risks": top,
     }  # fmt: skip
@@ -392,6 +394,23 @@ def _review(snapshot: Mapping[str, Any], milestone: Mapping[str, Any] | None) ->
         "requested_by": str(request.get("requested_by") or ""), "requested_at": _when(request.get("requested_at")),
         "message": str(request.get("message") or ""), "request_milestone": request.get("milestone"),
     }  # fmt: skip
+
+
+def _cover_decision(review: Mapping[str, Any], summary: Mapping[str, Any] | None) -> str:
+    """The cover's decision line. An approval over a "Not ready" verdict says so there, with the
+    verdict's reasons and the reviewer's reason: a signer reading only the cover must not see a bare
+    "Approved" above "Not ready" (the gate lets an approval through with unanswered high items, or
+    over blockers with a reason)."""
+    decision = review.get("decision")
+    if not decision:
+        return "none recorded"
+    who = (f" by {decision['by']}" if decision["by"] else "") + (f", {decision['at']}" if decision["at"] else "")
+    if decision["outcome"] != "approved" or not summary or summary["verdict"] != "not_ready":
+        return f"{decision['label']}{who}"
+    reasons = "; ".join(summary["verdict_reasons"])
+    why = (f"reason given: {review['override_reason']}" if review.get("override_reason")
+           else "no reason was recorded for approving over it")
+    return f"{decision['label']} over the verdict “{summary['verdict_label']}” ({reasons}){who}; {why}"
 
 
 def _when(text: Any) -> str:

@@ -69,7 +69,8 @@ def report_markdown(context: Mapping[str, Any]) -> str:
         ["Checklist", f"{checklist['name']}, version {checklist['version']}" if checklist else "none published"],
         ["Reviewers", ", ".join(review["reviewers"]) or "none named"],
         ["Design status", design.get("status_label")],
-        ["Decision", review["decision"]["label"] if review["decision"] else "none recorded"],
+        *([["Verdict", f"{summary['verdict_label']}, score {summary['overall_text']} / 100"]] if summary else []),
+        ["Decision", context["cover_decision"]],
         ["Content", (context.get("content_hash") or "")[:12]],
     ])
 
@@ -82,7 +83,9 @@ def report_markdown(context: Mapping[str, Any]) -> str:
                       numeric=[1])
         out += _table(["Open risks", "Count"], [*summary["risks"], ("Accepted", summary["accepted_count"]),
                                                 ("Rule errors", summary["rule_error_count"]),
-                                                ("Unanswered", summary["unanswered_count"])], numeric=[1])
+                                                ("Unanswered", summary["unanswered_count"]),
+                                                ("Unanswered of high severity", summary["unanswered_high_count"])],
+                      numeric=[1])
         out += ["### The risks that matter most", ""]
         for n, risk in enumerate(summary["top_risks"], start=1):
             out.append(f"{n}. **{inline(risk['title'])}** ({inline(risk['severity_label'])}, "

@@ -1,5 +1,6 @@
 from django import forms
 
+from reviewapp.core.validators import one_line_text
 from reviewapp.reviews.models import Decision
 
 TEXT_LIMIT = 5000
@@ -37,7 +38,7 @@ class DecisionForm(RevisionForm):
 
 
 class MilestoneForm(forms.Form):
-    name = forms.CharField(required=False, max_length=200, help_text="Blank: “Milestone N”.")
+    name = forms.CharField(required=False, max_length=200, validators=[one_line_text], help_text="Blank: “Milestone N”.")
 
 
 class CompareForm(forms.Form):

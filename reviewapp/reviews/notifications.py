@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
 
+from engine.text import as_one_line
 from reviewapp.reviews.models import Decision, ReviewRequest
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,9 @@ def _send(subject: str, body: str, users) -> int:
     recipients = sorted({u.email for u in users if u.email})
     if not recipients:
         return 0
+    # Names are refused with line breaks now, but older rows or the admin may still hold one, and a
+    # header with a line break fails the whole message (BadHeaderError).
+    subject = as_one_line(subject)
     try:
         return send_mail(subject, body, None, recipients)
     except Exception:  # the review is recorded; a mail server's trouble must not turn it into an error page

@@ -168,6 +168,16 @@ def test_a_failing_rule_has_the_items_severity_as_risk_and_its_plan():
     assert finding.improvement_plan == "fix p99_tight"
 
 
+def test_a_failing_rule_says_in_one_line_what_it_read_and_what_it_needs():
+    """A row said only "Fails" (issue 27, item 8): the message names the values read and the rule."""
+    finding = one(auto("p99_tight", "requirements.latency_p99_ms <= 100"))
+    assert finding.message == "Fails: needs requirements.latency_p99_ms <= 100; read requirements.latency_p99_ms = 180.5."
+    long_rule = " && ".join(["requirements.peak_qps > 1000"] * 12)
+    message = one(auto("many", long_rule + " ||\n requirements.latency_p99_ms < 1")).message
+    assert "\n" not in message and len(message) < 260 and message.endswith("requirements.latency_p99_ms = 180.5.")
+    assert "…" in message  # the rule is shortened, the readings kept
+
+
 def test_applies_when_false_makes_it_not_applicable():
     finding = one(auto("breaker", "architecture.circuit_breaker",
                        applies_when="architecture.inference_mode == 'batch'"))

@@ -53,10 +53,28 @@ def test_weighted_counts_and_verdict():
     evaluation = evaluate_with("weighted")
     assert evaluation.counts == {"pass": 2, "fail": 2, "not_applicable": 1, "unanswered": 1,
                                  "rule_error": 1, "accepted_risk": 0}
-    assert (evaluation.high_risk_count, evaluation.medium_risk_count) == (0, 2)
-    assert evaluation.verdict == "ready_with_risks"
-    assert evaluation.verdict_reasons == ("2 open medium-risk issues", "1 item not answered",
-                                          "1 rule could not be evaluated", "score 60.0 is below 80")
+    assert (evaluation.high_risk_count, evaluation.medium_risk_count, evaluation.unanswered_high_count) == (0, 2, 1)
+    # b_4 is a high-severity manual item nobody answered: an unknown high risk, not a caveat.
+    assert evaluation.verdict == "not_ready"
+    assert evaluation.verdict_reasons == ("1 high-severity item not answered",)
+
+
+def test_unanswered_high_severity_items_make_it_not_ready_until_answered():
+    """Seven unanswered high manual items read "0 high" and "Ready with risks" before (issue 27,
+    item 7): a review that has not looked at its high-severity items cannot call the design ready."""
+    items = tuple(manual(f"h_{i}", severity="high") for i in range(7)) + (
+        manual("m_1", severity="medium"), auto("ok_1", "true", weight=40))
+    compiled = compile_checklist(Checklist("u_test", "Unanswered", sections=(Section("s_1", "S", items=items),)))
+    evaluation = evaluate(compiled, {})
+    assert evaluation.score.overall == pytest.approx(80 / (80 + 7 * 3 + 2) * 100)  # 77.7: above 50
+    assert (evaluation.high_risk_count, evaluation.unanswered_count, evaluation.unanswered_high_count) == (0, 8, 7)
+    assert (evaluation.verdict, evaluation.verdict_reasons) == ("not_ready", ("7 high-severity items not answered",))
+
+    answered = {f"h_{i}": {"status": "pass"} for i in range(7)}
+    evaluation = evaluate(compiled, {}, answered)
+    assert evaluation.unanswered_high_count == 0
+    assert (evaluation.verdict, evaluation.verdict_reasons) == ("ready_with_risks", ("1 item not answered",))
+    assert evaluate(compiled, {}, {**answered, "m_1": {"status": "pass"}}).verdict == "ready"
 
 
 def test_minimum_score_is_the_weakest_section():
@@ -68,7 +86,7 @@ def test_minimum_score_is_the_weakest_section():
     assert lost == {"b_4": 42.857, "b_2": 14.286, "a_2": 0.0, "b_3": 0.0}
     assert "Section B" in score.explanation[0]
     assert evaluation.verdict == "not_ready"
-    assert evaluation.verdict_reasons == ("score 42.9 is below 50",)
+    assert evaluation.verdict_reasons == ("1 high-severity item not answered", "score 42.9 is below 50")
 
 
 def test_levels_are_reached_bottom_up():

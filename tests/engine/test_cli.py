@@ -251,6 +251,15 @@ def test_a_bad_design_file_exits_2_naming_the_field_and_line(env, tmp_path):
     assert "(line " in result.stderr and result.stdout == ""
 
 
+def test_a_control_character_in_the_file_exits_2_naming_its_line(env, tmp_path):
+    path = tmp_path / "nul.yaml"
+    path.write_text(designfile.dumps(demo_inputs(), name="x").replace("name: x", "name: x\x1b[31m"))
+    result = run(env, "assess", path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert f"error: {path}: line 5: invalid YAML at line 5 column 8: control character U+001B" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
 @pytest.mark.parametrize("args, words", [
     (["assess", "missing.yaml"], "cannot read the design file"),
     (["assess", "{design}", "--checklist", DATA / "checklist_invalid.json"], "checklist_invalid.json: "),

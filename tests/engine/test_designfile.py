@@ -205,6 +205,17 @@ def test_invalid_yaml_is_refused_with_its_line():
     assert path.startswith("line ") and "invalid YAML at line" in message
 
 
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x1b", "\ufffe"], ids=["nul", "soh", "esc", "u+fffe"])
+def test_a_control_character_is_refused_with_its_line_and_column(char):
+    text = designfile.dumps(demo(), name="x").replace("name: x", f"name: x{char}y")
+    line = text.splitlines().index(f"name: x{char}y") + 1
+    [(path, message)] = errors_of(text)
+    assert path == f"line {line}"
+    assert f"line {line} column 8" in message and f"U+{ord(char):04X}" in message
+    [(path, _message)] = errors_of(text.encode())
+    assert path == f"line {line}"
+
+
 def test_invalid_json_is_refused_with_its_line():
     [(path, message)] = errors_of('{\n  "format": "ai-design-review/design",\n  "version": 1,,\n}')
     assert path == "line 3" and "malformed JSON at line 3" in message

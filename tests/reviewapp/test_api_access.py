@@ -245,3 +245,9 @@ def test_the_tokens_page_lists_only_the_users_tokens(client_for, member, outside
 
 def test_the_nav_links_to_the_tokens_page(client_for, member):
     assert 'href="/api/tokens/"' in client_for(member).get("/designs/").content.decode()
+
+
+def test_a_token_name_with_a_line_break_is_refused_and_nothing_is_created(client_for, member):
+    response = client_for(member).post("/api/tokens/", {"name": "CI\nof search", "expires_in_days": "30"})
+    assert response.status_code == 400 and "control character U+000A" in response.content.decode()
+    assert not ApiToken.objects.exists()

@@ -3,6 +3,7 @@ import as a new design (a bad file creates nothing and names each problem), mani
 missing for them."""
 
 import copy
+import json
 
 import pytest
 from engine import designfile
@@ -49,6 +50,20 @@ def test_a_bad_file_creates_nothing_and_names_each_problem(api_for, member, team
     body = assert_problem(response, 400)
     fields = {e["field"] for e in body["errors"]}
     assert {"file.inputs.requirements.latency_p99_ms", "file.colour"} <= fields
+    assert Design.objects.count() == 1
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x1b", "\ufffe"], ids=["nul", "soh", "esc", "u+fffe"])
+def test_a_control_character_in_the_file_creates_nothing_and_is_named(api_for, member, team, saved, char):
+    """The API takes the file as JSON: escaped, the character reaches the file's checks; raw, the
+    JSON itself is refused. Neither is a server error."""
+    file = designfile.dump(saved.inputs, name=f"Bro{char}ken")
+    body = assert_problem(api_for(member).post("/designs/import", {"team": team.pk, "file": file}), 400)
+    assert [e["field"] for e in body["errors"]] == ["file.name"]
+    assert f"U+{ord(char):04X}" in body["errors"][0]["message"]
+    raw = json.dumps({"team": team.pk, "file": file}, ensure_ascii=False).replace(json.dumps(char)[1:-1], char)
+    response = api_for(member).post("/designs/import", raw_body=raw.encode())
+    assert response.status_code == 400, response.content
     assert Design.objects.count() == 1
 
 

@@ -53,6 +53,8 @@ def test_create_makes_the_design_in_the_team_with_validated_inputs(api_for, memb
     ({"team": 999999}, "team"),
     ({"inputs": {"requirements": {"latency_p99_ms": "fast"}}}, "inputs.requirements.latency_p99_ms"),
     ({"inputs": {"requirements": {"no_such_field": 1}}}, "inputs.requirements.no_such_field"),
+    ({"name": "Search\r\nBcc: everyone@example.com"}, "name"),  # a header injection in the e-mail subject
+    ({"description": "red \x1b[31m text"}, "description"),
 ])
 def test_create_refuses_bad_input_by_name_and_creates_nothing(api_for, member, team, saved, body, field):
     response = api_for(member).post("/designs", {"team": team.pk, "name": "New one", **body})
@@ -81,6 +83,15 @@ def test_update_with_the_current_etag_saves_and_bumps_the_etag(api_for, member, 
     saved.refresh_from_db()
     assert (saved.revision, saved.inputs["requirements"]["peak_qps"], saved.updated_by.username) == (2, 99.0, "mei")
     assert HistoryEvent.objects.filter(design=saved, summary__startswith="Saved revision 2").exists()
+
+
+def test_the_openapi_schema_says_if_match_is_required_where_428_answers_without_it(api_for, member):
+    """The schema marked If-Match optional while a PUT without it gets 428 (issue 27, item 9)."""
+    schema = api_for(member).get("/openapi.json").json()
+    operation = schema["paths"]["/api/v1/designs/{pk}/inputs"]["put"]
+    [if_match] = [p for p in operation["parameters"] if p["in"] == "header" and p["name"] == "If-Match"]
+    assert if_match["required"] is True and "428" in operation["responses"]
+    assert if_match["schema"]["type"] == "string"  # not the optional anyOf [string, null] any more
 
 
 def test_update_without_if_match_is_428_and_writes_nothing(api_for, member, saved):

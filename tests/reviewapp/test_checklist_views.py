@@ -226,6 +226,19 @@ def test_reviewer_accepts_and_revokes_a_risk(client_for, reviewer, published, fi
     assert not RiskAcceptance.objects.exists()
 
 
+def test_the_finding_page_posts_plainly_and_comes_back_to_itself(client_for, reviewer, published, filled_design):
+    """Its own page has no findings panel: forms that targeted one sent nothing (issue 27, item 1)."""
+    client = client_for(reviewer)
+    page_url = f"/checklists/design/{filled_design.pk}/findings/req_p99_budget/"
+    html = client.get(page_url).content.decode()
+    assert 'hx-target="#findings-panel"' not in html and 'name="back" value="finding"' in html
+    response = client.post(urls(filled_design, "req_p99_budget")["accept"], {"rationale": "Pilot only", "back": "finding"})
+    assert (response.status_code, response["Location"]) == (302, page_url)
+    assert RiskAcceptance.objects.get().item_key == "req_p99_budget"
+    html = client.get(page_url).content.decode()
+    assert "Accepted the risk of" in html and "Revoke the accepted risk" in html
+
+
 def test_acceptance_needs_a_rationale(client_for, reviewer, published, filled_design):
     response = client_for(reviewer).post(urls(filled_design, "req_p99_budget")["accept"], {"rationale": ""})
     assert response.status_code == 400

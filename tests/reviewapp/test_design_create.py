@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 
 from reviewapp.designs.models import Design
@@ -65,3 +66,20 @@ def test_user_without_team_is_forbidden(client_for, django_user_model):
 
 def test_it_rejects_put(client_for, member):
     assert client_for(member).put(URL).status_code == 405
+
+
+@pytest.mark.parametrize("name", ["Fraud\r\nBcc: all@example.com", "Fraud\nscoring", "Fraud\x00", "Fraud\x1b[2J", "Fraud\u2028scoring"])
+def test_a_name_with_a_line_break_or_control_character_is_refused(client_for, member, team, name):
+    response = client_for(member).post(URL, {"team": team.pk, "name": name, "description": "d"})
+    assert response.status_code == 400
+    assert any("control character U+" in m for m in response.context["form"].errors["name"])
+    assert not Design.objects.exists()
+
+
+def test_a_description_may_break_lines_but_not_hold_control_characters(client_for, member, team):
+    client = client_for(member)
+    response = client.post(URL, {"team": team.pk, "name": "Fraud", "description": "one\x07bell"})
+    assert response.status_code == 400 and "U+0007" in response.context["form"].errors["description"][0]
+    assert not Design.objects.exists()
+    client.post(URL, {"team": team.pk, "name": "Fraud", "description": "line one\r\nline two"})
+    assert Design.objects.get().description == "line one\r\nline two"

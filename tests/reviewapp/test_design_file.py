@@ -173,6 +173,19 @@ def test_a_bad_file_imports_nothing_and_names_the_field(client_for, demo, replac
     assert not Design.objects.filter(name="Broken").exists()
 
 
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x1b", "\ufffe"], ids=["nul", "soh", "esc", "u+fffe"])
+def test_a_control_character_imports_nothing_and_names_the_line(client_for, demo, char):
+    design, owner = demo
+    client = client_for(owner)
+    text = export(client, design).content.decode().replace("name: ", f"name: {char}", 1)
+    before = rows()
+    response = client.post("/designs/import/", {"team": design.team.pk, "name": "Broken", "file": upload(text)})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "nothing was created" in page and "<code>line 5" in page and f"U+{ord(char):04X}" in page
+    assert rows() == before
+
+
 def test_a_huge_upload_is_refused_before_it_is_read(client_for, demo):
     design, owner = demo
     before = rows()

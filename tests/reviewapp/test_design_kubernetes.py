@@ -67,8 +67,23 @@ def test_the_download_is_yaml_named_after_the_design(client_for, member, complet
     assert documents[0]["metadata"]["name"] == "support-assistant-rag-stable"
 
 
-def test_the_download_of_an_incomplete_design_is_404(client_for, member, design):
-    assert client_for(member).get(download(design)).status_code == 404
+def test_the_download_of_an_incomplete_design_is_409_listing_what_is_missing(client_for, member, design):
+    """The design is there, only incomplete: 409 (its state conflicts with the request), not 404
+    (issue 27, item 8); the body lists what the manifests still need."""
+    response = client_for(member).get(download(design))
+    assert response.status_code == 409
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    text = response.content.decode()
+    assert text.startswith("The design is incomplete: the Kubernetes manifests need")
+    assert "architecture.serving_framework" in text and "capacity.replicas" in text
+    assert "Content-Disposition" not in response
+
+
+def test_a_failing_rule_shows_its_one_line_reason_in_the_findings_list(client_for, member, published, complete):
+    html = client_for(member).get(reverse("checklists:review", args=[complete.pk])).content.decode()
+    row = html[html.index('id="finding-req_p99_budget"'):]
+    row = row[: row.index("</li>")]
+    assert "Fails: needs requirements.latency_p99_ms &lt;= 5000; read requirements.latency_p99_ms = 8000.0." in row
 
 
 def test_the_page_reads_the_saved_inputs(client_for, member, complete):

@@ -65,3 +65,22 @@ def test_names_and_descriptions_cannot_inject_markdown(client_for, member, desig
     assert not any("Approved by the board" in h and h.startswith("# Approved") for h in headings)
     assert "\n## Decision: approved" not in text
     assert not re.search(r"(?<!\\)<(script|img)", text)  # raw HTML escaped, never passed through
+
+
+def test_typed_values_and_the_team_cannot_inject_html_or_markdown(client_for, member, team, design):
+    """Every typed value (use case, model name, regions, the team's name) is escaped as the report
+    exports escape it: raw HTML, links, emphasis and headings stay text (issue 27, item 4)."""
+    team.name = "<b>Search</b> [team](https://evil.example)"
+    team.save(update_fields=["name"])
+    document = example_design()
+    document["requirements"]["use_case"] = "# Approved <img src=x onerror=alert(1)>\n## Decision: approved"
+    document["requirements"]["model_name"] = "<script>alert(1)</script> **fast** [docs](javascript:alert(1))"
+    document["requirements"]["regions"] = ["<iframe src=//evil>", "eu-west-1"]
+    Design.objects.filter(pk=design.pk).update(inputs=document)
+    text = client_for(member).get(url(design)).content.decode()
+    assert not re.search(r"(?<!\\)<(script|img|iframe|b>)", text)
+    assert not re.search(r"(?<!\\)\]\(", text)  # no link survives
+    assert "| Model name | \\<script\\>alert(1)\\</script\\> \\*\\*fast\\*\\* \\[docs\\](javascript:alert(1)) |" in text
+    assert not any(line.startswith(("# Approved", "## Decision")) for line in text.splitlines())
+    assert "| Regions | \\<iframe src=//evil\\>, eu-west-1 |" in text
+    assert "| P99 latency | 8,000 ms |" in text  # plain values read as before

@@ -163,3 +163,39 @@ def test_a_decision_with_an_override_is_shown_with_the_signature_block(owner, mi
     assert "Approved over open risks (override)" in html and "Launch is internal only" in html
     assert "P99 within five seconds" in html and "requested by mei" in html and "Circuit breaker" in html
     assert html.count('class="signature"') == 2 and "2026-11-29 10:00 UTC" in html
+
+
+def _cover(html: str) -> str:
+    return html[html.index('<section class="cover"'):html.index("</section>", html.index('<section class="cover"'))]
+
+
+def test_the_cover_never_shows_a_bare_approval_above_a_not_ready_verdict(owner, milestone):
+    """The PDF cover said "Approved" above "Verdict Not ready" (issue 27, item 7): an approval over
+    the verdict says so on the cover, with the verdict's reasons and the reviewer's reason."""
+    from reviewapp.reports.context import report_context
+    from reviewapp.reports.markdown import report_markdown
+    from reviewapp.reports.render import report_html
+
+    assert milestone.snapshot["evaluation"]["verdict"] == "not_ready"  # the example fails the 5 s p99 rule
+    reasons = "; ".join(milestone.snapshot["evaluation"]["verdict_reasons"])
+    assert reasons.startswith("1 open high-risk issue")
+    snapshot = {**milestone.snapshot, "review": {
+        "decision": "approved", "label": "Approved", "decided_by": "rafael", "decided_at": "2026-11-29T10:00:00+00:00",
+        "override": {"reason": "Launch is internal only", "findings": [
+            {"item_key": "req_p99_budget", "title": "P99 within five seconds", "severity": "high", "outcome": "fail"}]},
+    }}  # fmt: skip
+    context = report_context(snapshot)
+    cover = _cover(report_html(context, output="pdf"))
+    verdict_at, decision_at = cover.index("<th>Verdict</th>"), cover.index("<th>Decision</th>")
+    assert verdict_at < decision_at  # what the assessment says, then what the reviewer decided over it
+    assert f"Approved over the verdict “Not ready” ({reasons}) by rafael, 2026-11-29 10:00 UTC" in cover
+    assert "reason given: Launch is internal only" in cover
+    assert "| Decision | Approved over the verdict “Not ready” (1 open high-risk issue" in report_markdown(context)
+
+    snapshot["review"].pop("override")  # approved over unanswered high items, which the gate lets through
+    cover = _cover(report_html(report_context(snapshot), output="pdf"))
+    assert "Approved over the verdict “Not ready”" in cover and "no reason was recorded" in cover
+
+    snapshot["review"].update(decision="changes_requested", label="Changes requested")
+    cover = _cover(report_html(report_context(snapshot), output="pdf"))
+    assert "<td>Changes requested by rafael, 2026-11-29 10:00 UTC</td>" in cover

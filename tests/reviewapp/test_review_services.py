@@ -400,3 +400,18 @@ def test_a_request_pins_the_checklist_version_so_a_newer_one_changes_nothing(pub
     assert DesignReview.objects.get(design=design).version == published
     checklists.version_publish(version=checklists.version_new_draft(version=published))
     assert DesignReview.objects.get(design=design).version == published
+
+
+def test_a_name_that_breaks_lines_still_gets_its_email_with_a_one_line_subject(
+        published, filled_design, member, reviewer, django_capture_on_commit_callbacks):
+    """Names saved before control characters were refused (or through the admin) must not make the
+    e-mail fail while the request records "requested" (issue 27, item 5)."""
+    Design.objects.filter(pk=filled_design.pk).update(name="Ranking\r\nBcc: everyone@example.com\x00")
+    filled_design.refresh_from_db()
+    reviewer.email = "rafael@example.com"
+    reviewer.save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.review_request(design=filled_design, user=member, revision=filled_design.revision)
+    [sent] = mail.outbox
+    assert sent.subject == "Review requested: Ranking Bcc: everyone@example.com"
+    assert sent.to == ["rafael@example.com"] and sent.message()["Bcc"] is None

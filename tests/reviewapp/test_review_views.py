@@ -172,6 +172,13 @@ def test_withdrawing_with_no_open_request_is_409(client_for, member, published, 
     assert counts() == before
 
 
+def test_a_milestone_name_with_a_line_break_is_400(client_for, member, in_review):
+    before = counts()
+    response = client_for(member).post(url("milestones", in_review), {"name": "Board\r\nBcc: x@example.com"})
+    assert response.status_code == 400 and "control character U+000D" in response.content.decode()
+    assert counts() == before
+
+
 def test_a_milestone_name_too_long_is_400(client_for, member, in_review):
     before = counts()
     assert client_for(member).post(url("milestones", in_review), {"name": "x" * 201}).status_code == 400
