@@ -16,6 +16,7 @@ from engine.planning.common import reference_rows
 from engine.planning.cost import CostLevers, CostPlan
 from engine.planning.data_volume import DataVolumePlan
 from engine.planning.latency import LatencyBudget
+from engine.planning.memory import MemoryPlan
 from engine.planning.throughput import ThroughputEstimate
 from engine.planning.traffic import TrafficPlan
 from engine.planning.workload import BatchPlan, StreamPlan
@@ -25,6 +26,7 @@ DERIVED_SECTIONS: tuple[tuple[str, type], ...] = (
     ("traffic", TrafficPlan),
     ("latency_budget", LatencyBudget),
     ("data_volume", DataVolumePlan),
+    ("memory", MemoryPlan),
     ("capacity", CapacityPlan),
     ("capacity.estimate", ThroughputEstimate),
     ("cost", CostPlan),
@@ -75,6 +77,7 @@ def reference_markdown() -> str:
     ]
     titles = {"requirements": "Requirements (inputs)", "architecture": "Architecture (inputs)",
               "traffic": "Traffic", "latency_budget": "Latency budget", "data_volume": "Data volume",
+              "memory": "Memory (one replica: weights and KV cache)",
               "capacity": "Capacity", "cost": "Cost", "batch": "Batch job (batch workloads)",
               "streaming": "Stream (streaming workloads)", "benchmark": "Benchmark (measured)"}
     current = None

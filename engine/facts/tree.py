@@ -191,6 +191,11 @@ def build_facts(
         "input_tokens": entered("requirements.input_tokens_per_request"),
         "output_tokens": entered("requirements.output_tokens_per_request"),
         "sequence_length": entered("requirements.sequence_length_tokens"),
+        "layers": entered("requirements.model_layers"),
+        "kv_heads": entered("requirements.model_kv_heads"),
+        "head_dim": entered("requirements.model_head_dim"),
+        "ttft_target": entered("requirements.time_to_first_token_ms") if not batch else None,
+        "tpot_target": entered("requirements.time_per_output_token_ms") if not batch else None,
         "max_batch": assume("architecture.max_batch_size") if batching in BATCHING_MODES else 1,
         "inference_budget_ms": latency.inference_budget_ms,
         "prompt_hit": entered("architecture.prompt_cache_hit_rate_pct") or 0.0,
@@ -252,6 +257,7 @@ def build_facts(
         "traffic": to_tree(traffic),
         "latency_budget": to_tree(latency),
         "data_volume": to_tree(data_volume),
+        "memory": to_tree(estimate.memory),
         "capacity": capacity_tree,
         "cost": cost_tree,
         "batch": to_tree(batch_plan),
@@ -284,20 +290,23 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
     prompt_hit = p["prompt_hit"] if caches else 0.0
     request_hit = p["request_hit"] if caches else 0.0
     tier_share = p["tier_share"] if tiers else 0.0
-    tokens_in = p["input_tokens"]
-    if p["generative"] and tokens_in is not None:
-        tokens_in = tokens_in * (1.0 - min(max(prompt_hit, 0.0), 100.0) / 100.0)
     estimate = estimate_throughput(
         gpu=p["gpu"],
         params_billions=p["params"],
         dtype=serving_dtype(p["model_dtype"], p["quantization"] if quantized else "none"),
         gpus_per_replica=p["gpus_per_replica"],
         generative=p["generative"],
-        input_tokens=tokens_in,
+        input_tokens=p["input_tokens"],
         output_tokens=p["output_tokens"],
         sequence_length=p["sequence_length"],
         max_batch_size=p["max_batch"],
         inference_budget_ms=p["inference_budget_ms"],
+        prompt_cache_hit_rate_pct=prompt_hit if p["generative"] else 0.0,
+        layers=p["layers"],
+        kv_heads=p["kv_heads"],
+        head_dim=p["head_dim"],
+        ttft_target_ms=p["ttft_target"],
+        tpot_target_ms=p["tpot_target"],
     )
     measured = p["measured_qps"]
     capacity = plan_capacity(
@@ -315,6 +324,7 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
         n_plus_one=p["n_plus_one"],
         autoscaled=p["autoscaled"],
         batch=p["batch"],
+        infeasible_reason=estimate.infeasible_reason if measured is None else None,
     )
     batch = BatchPlan()
     peak_hours, spot_factor = p["peak_hours"], 1.0

@@ -13,6 +13,11 @@ class CapacityPlan:
     per_replica_qps: float | None = fact("req/s", "Requests per second one replica serves within the P99 budget: "
                                                   "measured by a benchmark when one exists, else estimated.")
     per_replica_qps_source: str | None = fact(None, "'measured' or 'estimated' (None when unknown).")
+    feasible: bool | None = fact(None, "False when the design cannot run as designed (the model does not fit, or "
+                                       "no batch meets the budget): then no replicas, GPUs or cost are planned. "
+                                       "None when unknown.")
+    infeasible_reason: str | None = fact(None, "The one reason the design cannot run as designed (None when it "
+                                               "can).")
     model_peak_qps: float | None = fact("req/s", "Peak QPS that reaches the main model: peak x (1 - cache hit "
                                                  "rate) x (1 - cheaper-tier share).")
     model_average_qps: float | None = fact("req/s", "Average QPS that reaches the main model.")
@@ -57,6 +62,7 @@ def plan_capacity(
     n_plus_one: bool = False,
     autoscaled: bool = False,
     batch: bool = False,
+    infeasible_reason: str | None = None,
 ) -> CapacityPlan:
     """Size the fleet for peak load.
 
@@ -65,6 +71,9 @@ def plan_capacity(
     replicas = D x ceil(load replicas / (D - 1)). N+1 adds one replica. The result is at least
     `min_replicas`. The same rules give the replicas needed at average load (for autoscaled cost);
     a batch fleet keeps only its min replicas between runs.
+
+    A design that cannot run as designed (`infeasible_reason`) gets no fleet at all: no replicas,
+    GPUs or fewest running replicas, whatever min replicas says.
 
     Fleet semantics: without autoscaling the fleet is fixed at the planned peak size, so its
     fewest running replicas (`min_replicas_effective`) is that size, whatever min replicas says;
@@ -79,7 +88,7 @@ def plan_capacity(
     model_peak = peak * reduce if peak is not None else None
     model_avg = avg * reduce if avg is not None else None
     per_replica = finite(per_replica_qps)
-    if per_replica is not None and per_replica <= 0:
+    if per_replica is not None and per_replica <= 0 or infeasible_reason:
         per_replica = None
     floor = max(int(min_replicas), 0) if isinstance(min_replicas, int) else 0
     ceiling = int(max_replicas) if isinstance(max_replicas, int) else None
@@ -100,7 +109,9 @@ def plan_capacity(
     _, replicas_avg = size(model_avg)
     if batch and replicas is not None:
         replicas_avg = min(floor, replicas) if autoscaled else replicas  # a fixed fleet stays up between runs
-    if per_replica is None:
+    if infeasible_reason:
+        pass  # the estimate says why, once
+    elif per_replica is None:
         notes.append(Note("capacity.replicas", "Replicas unknown: no measured or estimated per-replica "
                                                "throughput.", "info"))
     elif model_peak is None:
@@ -117,13 +128,17 @@ def plan_capacity(
         utilisation = model_peak / (replicas * per_replica) * 100.0
     if replicas and per_replica is not None and model_avg is not None:
         utilisation_average = model_avg / (replicas * per_replica) * 100.0
-    if autoscaled:
+    if infeasible_reason:
+        effective_min = None
+    elif autoscaled:
         effective_min = floor if isinstance(min_replicas, int) else None
     else:
         effective_min = replicas
     return CapacityPlan(
         per_replica_qps=per_replica,
         per_replica_qps_source=per_replica_qps_source if per_replica is not None else None,
+        feasible=False if infeasible_reason else (True if per_replica is not None else None),
+        infeasible_reason=infeasible_reason or None,
         model_peak_qps=model_peak,
         model_average_qps=model_avg,
         target_utilisation_pct=util,
