@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.deploy.emit import Sourced as S
+from engine.facts.tree import cannot_run as cannot_run_as_designed
 
 # Assumptions, documented in docs/kubernetes.md; the tests pin them.
 CPU_PER_ACCELERATOR = 4  # vCPUs per GPU for tokenisation, the HTTP server and the data loader
@@ -159,6 +160,14 @@ def dns_name(text: str, default: str = "model-server", max_length: int = 40) -> 
     if not name or not name[0].isalpha():
         name = (f"m-{name}" if name else default)[:max_length].strip("-")
     return name
+
+
+def cannot_run(r: _Reader) -> str:
+    """'Cannot run as designed: <the reason>' when the plan says the design cannot run, else ''.
+
+    A manifest for a model that does not fit its pods (or misses its budget at batch 1) would be
+    a deployable-looking file for something that cannot serve, so there is none."""
+    return cannot_run_as_designed(r.facts)
 
 
 def missing_inputs(r: _Reader) -> list[str]:

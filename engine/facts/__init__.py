@@ -29,10 +29,10 @@ import sys
 from engine.design import example_design
 from engine.facts.benchmark import BenchmarkFacts
 from engine.facts.reference import DERIVED_SECTIONS, fact_reference, reference_markdown
-from engine.facts.tree import PROVENANCES, Facts, build_facts
+from engine.facts.tree import PROVENANCES, Facts, build_facts, cannot_run
 
-__all__ = ["DERIVED_SECTIONS", "PROVENANCES", "BenchmarkFacts", "Facts", "build_facts", "fact_reference", "main",
-           "reference_markdown"]
+__all__ = ["DERIVED_SECTIONS", "PROVENANCES", "BenchmarkFacts", "Facts", "build_facts", "cannot_run", "fact_reference",
+           "main", "reference_markdown"]
 
 
 def main(argv: list[str] | None = None) -> int:

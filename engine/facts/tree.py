@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from engine import vocabulary
 from engine.design import ValidationResult, field, validate
-from engine.facts.benchmark import BenchmarkFacts, benchmark_facts
+from engine.facts.benchmark import BenchmarkFacts, benchmark_facts, measured_per_replica_qps
 from engine.facts.reference import fact_reference
 from engine.planning.capacity import CapacityPlan, plan_capacity
 from engine.planning.common import Note, finite, to_tree
@@ -16,7 +16,7 @@ from engine.planning.cost import BASE_PLANS, PLANS, CostLevers, CostPlan, api_mo
 from engine.planning.data_volume import plan_data_volume
 from engine.planning.gpu_catalog import catalog_errors, shipped_catalog
 from engine.planning.latency import plan_latency_budget
-from engine.planning.throughput import ThroughputEstimate, estimate_throughput, serving_dtype
+from engine.planning.throughput import CANNOT_RUN, ThroughputEstimate, estimate_throughput, serving_dtype
 from engine.planning.traffic import TrafficPlan, plan_traffic
 from engine.planning.workload import (
     BatchPlan, StreamPlan, batch_rates, plan_batch, plan_stream, stream_rates, with_costs,
@@ -174,11 +174,10 @@ def build_facts(
         min_replicas = 0
         notes.append(Note("architecture.min_replicas", "Min replicas is not set; the plan assumes the batch fleet "
                                                        "scales to zero between runs.", "info"))
-    measured_qps = None
-    if bench.available:
-        # A batch job is what the offline scenario measures (every record available at once).
-        measured_qps = bench.offline_throughput_per_s if batch and bench.offline_throughput_per_s else \
-            bench.max_qps_at_p99
+    # A batch job is what the offline scenario measures (every record available at once); a
+    # generative design's capacity is its goodput at the TTFT / TPOT SLO.
+    measured_qps = measured_per_replica_qps(bench, batch=batch, generative=generative,
+                                            output_tokens=entered("requirements.output_tokens_per_request"))
     plan_inputs = {
         "gpu": gpu,
         "gpu_key": gpu_key,
@@ -266,6 +265,17 @@ def build_facts(
     }
     meta = _meta(traffic, capacity)
     return Facts(tree=tree, meta=meta, warnings=_dedupe(notes), validation=result)
+
+
+def cannot_run(tree: Mapping[str, Any]) -> str:
+    """'Cannot run as designed: <the one reason>' for a facts tree whose plan found the design cannot
+    run (the model does not fit, or no batch meets the budget), else ''. Pages, reports and the
+    manifests say it in these words."""
+    capacity = tree.get("capacity") if isinstance(tree, Mapping) else None
+    if not isinstance(capacity, Mapping) or capacity.get("feasible") is not False:
+        return ""
+    reason = capacity.get("infeasible_reason")
+    return f"{CANNOT_RUN}: {reason if isinstance(reason, str) and reason else 'no feasible batch.'}"
 
 
 def _or_default(key: str, hidden: set[str], assume: Any) -> Any:

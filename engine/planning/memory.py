@@ -47,6 +47,8 @@ SMALL_MODEL_BILLIONS = 2.0
 class MemoryPlan:
     usable_gb: float | None = fact("GB", "GPUs per replica x memory per GPU x 0.90: what one replica may fill.",
                                    default=None)
+    bytes_per_param: float | None = fact("bytes", "Bytes per parameter of the serving precision (fp32 4, "
+                                                  "bf16/fp16 2, fp8/int8 1, int4 0.5).", default=None)
     weights_gb: float | None = fact("GB", "Weights in the serving precision: parameters x bytes per parameter.",
                                     default=None)
     overhead_gb: float | None = fact("GB", "Activations and workspaces: 0.5 GB per GPU of the replica.",
@@ -59,6 +61,8 @@ class MemoryPlan:
                                       "2 B parameters).", default=None)
     shape_assumed: bool | None = fact(None, "True when any of layers, KV heads or head dimension was assumed "
                                             "from the parameter count.", default=None)
+    kv_bytes_per_element: float | None = fact("bytes", "Bytes per KV-cache element: the serving precision's "
+                                                       "(int4 is weight-only: 2).", default=None)
     kv_bytes_per_token: float | None = fact("bytes", "2 x layers x KV heads x head dimension x bytes per KV "
                                                      "element: the KV cache one token holds.", default=None)
     tokens_per_sequence: float | None = fact("tokens", "Input + output tokens one sequence holds at its end (at "
@@ -126,7 +130,7 @@ def plan_memory(
     notes: list[Note] = []
     if not generative:
         runs = room >= 0
-        return MemoryPlan(usable_gb=usable, weights_gb=weights, overhead_gb=overhead, kv_room_gb=room,
+        return MemoryPlan(usable_gb=usable, bytes_per_param=BYTES_PER_PARAM[dtype], weights_gb=weights, overhead_gb=overhead, kv_room_gb=room,
                           required_gb=weights + overhead, fits=runs, runs=runs)
 
     assumed_layers, assumed_heads, assumed_dim = default_shape(params)
@@ -159,9 +163,10 @@ def plan_memory(
     required = weights + overhead + kv_cache
     runs = room >= 0 and (max_sequences is None or max_sequences >= 1)
     return MemoryPlan(
-        usable_gb=usable, weights_gb=weights, overhead_gb=overhead,
+        usable_gb=usable, bytes_per_param=BYTES_PER_PARAM[dtype], weights_gb=weights, overhead_gb=overhead,
         layers=shape["layers"], kv_heads=shape["KV heads"], head_dim=shape["head dimension"],
-        shape_assumed=bool(assumed), kv_bytes_per_token=kv_per_token, tokens_per_sequence=tokens or None,
+        shape_assumed=bool(assumed), kv_bytes_per_element=KV_BYTES_PER_ELEMENT[dtype],
+        kv_bytes_per_token=kv_per_token, tokens_per_sequence=tokens or None,
         kv_gb_per_sequence=per_sequence if tokens else None, kv_room_gb=room, concurrency_asked=asked,
         kv_cache_gb=kv_cache if tokens else None, required_gb=required, max_concurrent_sequences=max_sequences,
         fits=required <= usable + 1e-9, runs=runs, notes=tuple(notes),

@@ -78,6 +78,12 @@ class ThroughputEstimate:
     time_per_output_token_ms: float | None = fact("ms", "Generative: estimated decode step time at that batch "
                                                         "(weights and the batch's KV cache read, prefill chunks "
                                                         "computed).", default=None)
+    prefill_ms: float | None = fact("ms", "Generative: the prompt's own prefill, max(weights read, 2 x params x "
+                                          "input tokens after the prompt cache / compute rate).", default=None)
+    read_gb_per_s: float | None = fact("GB/s", "Memory read rate the estimate uses: GPUs x bandwidth x 0.60 x "
+                                               "tensor-parallel efficiency.", default=None)
+    compute_tflops: float | None = fact("TFLOP/s", "Compute rate the estimate uses: GPUs x peak x 0.40 x "
+                                                   "tensor-parallel efficiency.", default=None)
     output_tokens_per_s: float | None = fact("tokens/s", "Generative: per-replica QPS x output tokens per "
                                                          "request.", default=None)
     bound: str | None = fact(None, "'memory' (weight and KV reads) or 'compute' (FLOPs) bound at that batch "
@@ -250,8 +256,10 @@ def estimate_throughput(
     bound = "memory" if compute_ms(batch) <= memory_ms(batch) else "compute"
     first = ttft(batch) if ttft is not None else None
     step = tpot(batch) if tpot is not None else None
-    estimate = {**common, "batch_size": batch, "latency_ms": request_ms, "time_to_first_token_ms": first,
-                "time_per_output_token_ms": step, "bound": bound, "kv_capped": kv_capped, "meets_budget": meets}
+    estimate = {**common, "read_gb_per_s": read_bytes_per_ms / 1e6, "compute_tflops": flops_per_s / 1e12,
+                "prefill_ms": prefill_ms if generative else None, "batch_size": batch, "latency_ms": request_ms,
+                "time_to_first_token_ms": first, "time_per_output_token_ms": step, "bound": bound,
+                "kv_capped": kv_capped, "meets_budget": meets}
     if meets is False:
         reason = (f"even one request at a time takes an estimated {latency(1):,.0f} ms of model time, more than "
                   f"the {budget:,.0f} ms inference budget; a faster GPU, more GPUs per replica, quantization, "

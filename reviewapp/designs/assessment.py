@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from django.utils.safestring import mark_safe
 
 from engine import vocabulary
-from engine.facts import Facts, build_facts, fact_reference
+from engine.facts import Facts, build_facts, cannot_run, fact_reference
 from engine.facts.explain import blockers, formula_for
 from engine.facts.methodology import inline_parts, methodology
 
@@ -195,6 +195,11 @@ class Numbers:
     def blocked_by_invalid(self) -> tuple[NotComputed, ...]:
         return tuple(n for n in self.not_computed if n.invalid)
 
+    @property
+    def cannot_run(self) -> str:
+        """'Cannot run as designed: <reason>' when the plan found the design cannot run, else ''."""
+        return cannot_run(self.facts.tree)
+
     def number(self, path: str, label: str = "") -> Number:
         return _number(self.facts, path, label)
 
@@ -299,7 +304,14 @@ def numbers_from_facts(facts: Facts) -> Numbers:
     )
 
 
+# The numbers that need a fleet: none exists for a design that cannot run.
+_FLEET_PATHS = ("capacity.", "cost.", "batch.", "streaming.")
+
+
 def _not_computed(facts: Facts, number: Number) -> NotComputed:
+    reason = cannot_run(facts.tree)
+    if reason and number.path.startswith(_FLEET_PATHS):
+        return NotComputed(number.path, number.label, reason[0].lower() + reason[1:], False)
     waiting = blockers(facts, number.path)
     if waiting:
         parts = [f"{b.label} is invalid ({_sentence(b.message, b.label)})" if b.reason == "invalid"

@@ -26,9 +26,12 @@ def design_kubernetes(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def design_kubernetes_yaml(request: HttpRequest, pk: int) -> HttpResponse:
-    """The manifests as a file; 404 (with the reason) while the design is incomplete."""
+    """The manifests as a file; 409 with the reason when the design cannot run as designed (its state,
+    not the request, is wrong); 404 (with the reason) while the design is incomplete."""
     design = get_design_for_user(request, pk)
     result = _manifests(design)
+    if result.cannot_run:
+        return HttpResponse(result.cannot_run, status=409, content_type="text/plain; charset=utf-8")
     if not result.ok:
         raise Http404("The design is incomplete: " + " ".join(result.missing))
     response = HttpResponse(result.yaml, content_type="application/yaml; charset=utf-8")
