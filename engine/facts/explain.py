@@ -283,6 +283,28 @@ FORMULAS: dict[str, tuple[Formula, ...]] = {
                 "{architecture.cheap_tier_share_pct} %)", zero_if_blank=HITS,
                 note="Cache hits and the cheaper tier's share never reach the main model."),
     ),
+    "capacity.cheap_tier_peak_qps": (
+        Formula("{traffic.peak_qps} × (1 − {architecture.result_cache_hit_rate_pct} %) × (1 − "
+                "{architecture.embedding_cache_hit_rate_pct} %) × {architecture.cheap_tier_share_pct} %",
+                _is("requirements.workload_type", "embed"), zero_if_blank=HITS[:2]),
+        Formula("{traffic.peak_qps} × (1 − {architecture.result_cache_hit_rate_pct} %) × "
+                "{architecture.cheap_tier_share_pct} %", zero_if_blank=HITS[:1]),
+    ),
+    "capacity.cheap_tier_per_replica_qps": (
+        Formula("{capacity.per_replica_qps} ÷ {capacity.gpus_per_replica} ÷ ({architecture.cheap_tier_cost_ratio_pct} "
+                "%)", note="A cheaper-tier request costs that share of a main-model request, on one GPU."),
+    ),
+    "capacity.cheap_tier_replicas": (
+        Formula("max(ceil({capacity.cheap_tier_peak_qps} ÷ ({capacity.cheap_tier_per_replica_qps} × "
+                "{capacity.target_utilisation_pct} %)), 1) spread over {capacity.failure_domains} failure domains "
+                "as the main fleet is, at least one replica in each",
+                note="The cheaper tier's own fleet: it has a minimum however little traffic it gets."),
+    ),
+    "cost.cheap_tier_monthly_usd": (
+        Formula("the chosen plan's price per GPU-hour × the cheaper tier's GPU-hours ({capacity.cheap_tier_replicas} "
+                "replicas at peak, {capacity.cheap_tier_replicas_average} at average)",
+                note="Billed like the main fleet: reserved plans pay its peak fleet around the clock."),
+    ),
     "capacity.model_average_qps": (
         Formula("{traffic.average_qps} × (1 − {architecture.result_cache_hit_rate_pct} %) × (1 − "
                 "{architecture.cheap_tier_share_pct} %)", zero_if_blank=HITS),

@@ -335,6 +335,7 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
         autoscaled=p["autoscaled"],
         batch=p["batch"],
         infeasible_reason=estimate.infeasible_reason if measured is None else None,
+        cheap_tier_cost_ratio_pct=p["tier_ratio"],
     )
     batch = BatchPlan()
     peak_hours, spot_factor = p["peak_hours"], 1.0
@@ -351,7 +352,6 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
         spot_factor = batch.spot.hours_factor or 1.0
     requests = traffic.requests_per_month
     miss = 1.0 - request_hit / 100.0
-    cheap_requests = requests * miss * tier_share / 100.0 if requests is not None else 0.0
     api_in = api_out = None
     if requests is not None:
         if p["input_tokens"] is not None:
@@ -373,10 +373,8 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
         reserved_term=p["reserved_term"],
         reserved_share_pct=p["reserved_share"],
         spot_share_pct=p["spot_share"],
-        per_replica_qps=capacity.per_replica_qps,
-        target_utilisation_pct=p["utilisation"],
-        cheap_tier_requests_per_month=cheap_requests,
-        cheap_tier_cost_ratio_pct=p["tier_ratio"],
+        cheap_tier_replicas=capacity.cheap_tier_replicas,
+        cheap_tier_replicas_average=capacity.cheap_tier_replicas_average,
         requests_per_month=requests,
         tokens_per_month=traffic.tokens_per_month,
         api_monthly_usd=api_monthly_cost(input_tokens_per_month=api_in, output_tokens_per_month=api_out,

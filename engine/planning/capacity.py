@@ -41,6 +41,15 @@ class CapacityPlan:
     min_replicas_effective: int | None = fact("replicas", "Fewest replicas running at any time: a fixed fleet's "
                                                           "planned size, else the autoscaler's min replicas "
                                                           "(None while it is blank).")
+    cheap_tier_peak_qps: float | None = fact("req/s", "Peak QPS the cheaper tier answers: peak x (1 - cache hit "
+                                                      "rate) x cheaper-tier share.")
+    cheap_tier_per_replica_qps: float | None = fact("req/s", "Requests per second one cheaper-tier replica (one "
+                                                             "GPU) serves: per-replica QPS / GPUs per replica / "
+                                                             "cheaper-tier cost ratio.")
+    cheap_tier_replicas: int | None = fact("replicas", "The cheaper tier's own fleet at peak (one GPU each), the "
+                                                       "same redundancy rules, at least one replica per failure "
+                                                       "domain.")
+    cheap_tier_replicas_average: int | None = fact("replicas", "The cheaper tier's fleet at average load.")
     max_replicas: int | None = fact("replicas", "The autoscaler's ceiling (entered).")
     within_max_replicas: bool | None = fact(None, "Peak replicas <= max replicas (None when no max is set).")
     notes: tuple[Note, ...] = notes_field()
@@ -63,6 +72,7 @@ def plan_capacity(
     autoscaled: bool = False,
     batch: bool = False,
     infeasible_reason: str | None = None,
+    cheap_tier_cost_ratio_pct: float | None = 10.0,
 ) -> CapacityPlan:
     """Size the fleet for peak load.
 
@@ -71,6 +81,12 @@ def plan_capacity(
     replicas = D x ceil(load replicas / (D - 1)). N+1 adds one replica. The result is at least
     `min_replicas`. The same rules give the replicas needed at average load (for autoscaled cost);
     a batch fleet keeps only its min replicas between runs.
+
+    A cheaper tier (multi-model routing) is its own fleet: its requests cost
+    `cheap_tier_cost_ratio_pct` of a main-model request, so one cheaper-tier replica of one GPU serves
+    per-replica QPS / GPUs per replica / ratio; it is sized by the same rules (failure domains, the
+    utilisation target, no N+1) and never below one replica per failure domain, however little
+    traffic it gets.
 
     A design that cannot run as designed (`infeasible_reason`) gets no fleet at all: no replicas,
     GPUs or fewest running replicas, whatever min replicas says.
@@ -104,6 +120,25 @@ def plan_capacity(
         if spare and load > 0:
             total += 1
         return load, max(total, floor)
+
+    cheap_peak = cheap_avg = cheap_rate = cheap_replicas = cheap_replicas_avg = None
+    ratio = _pct(cheap_tier_cost_ratio_pct)
+    if _pct(cheap_tier_share_pct) > 0 and ratio > 0 and per_replica is not None:
+        hit_miss = 1.0 - _pct(cache_hit_rate_pct)
+        share = _pct(cheap_tier_share_pct)
+        cheap_peak = peak * hit_miss * share if peak is not None else None
+        cheap_avg = avg * hit_miss * share if avg is not None else None
+        cheap_rate = per_replica / g / ratio
+
+        def cheap_size(qps: float | None) -> int | None:
+            if qps is None:
+                return None
+            load = max(ceil_div(qps, cheap_rate * util / 100.0), 1)
+            return max(domains * ceil_div(load, domains - 1) if domains >= 2 else load, domains)
+
+        cheap_replicas, cheap_replicas_avg = cheap_size(cheap_peak), cheap_size(cheap_avg)
+        if batch and cheap_replicas is not None:
+            cheap_replicas_avg = cheap_replicas
 
     load_peak, replicas = size(model_peak)
     _, replicas_avg = size(model_avg)
@@ -154,6 +189,10 @@ def plan_capacity(
         utilisation_average_pct=utilisation_average,
         autoscaled=bool(autoscaled),
         min_replicas_effective=effective_min,
+        cheap_tier_peak_qps=cheap_peak,
+        cheap_tier_per_replica_qps=cheap_rate,
+        cheap_tier_replicas=cheap_replicas,
+        cheap_tier_replicas_average=cheap_replicas_avg,
         max_replicas=ceiling,
         within_max_replicas=within,
         notes=tuple(notes),

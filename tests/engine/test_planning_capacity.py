@@ -120,6 +120,21 @@ def test_caches_and_tiers_reduce_model_load():
     assert plan.replicas == 12
 
 
+def test_a_cheaper_tier_is_its_own_fleet_with_its_own_minimum():
+    plan = plan_capacity(peak_qps=100, average_qps=10, per_replica_qps=10, target_utilisation_pct=50,
+                         gpus_per_replica=2, cache_hit_rate_pct=20, cheap_tier_share_pct=25,
+                         cheap_tier_cost_ratio_pct=10, failure_domains=2)
+    # 100 x 0.8 x 0.25 = 20 req/s to the cheap tier; one cheap GPU serves 10 / 2 / 0.1 = 50 req/s
+    assert plan.cheap_tier_peak_qps == pytest.approx(20)
+    assert plan.cheap_tier_per_replica_qps == pytest.approx(50)
+    # ceil(20 / (50 x 0.5)) = 1, survive losing one of 2 zones: 2 x ceil(1 / 1) = 2
+    assert plan.cheap_tier_replicas == 2
+    # 2 req/s on average still keeps one replica in each zone: the tier's own minimum
+    assert plan.cheap_tier_replicas_average == 2
+    none = plan_capacity(peak_qps=100, per_replica_qps=10, cheap_tier_share_pct=0)
+    assert none.cheap_tier_replicas is None
+
+
 def test_min_and_max_replicas():
     plan = plan_capacity(peak_qps=1, per_replica_qps=10, min_replicas=3, max_replicas=2)
     assert plan.replicas == 3  # the floor
