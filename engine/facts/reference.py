@@ -74,6 +74,9 @@ def reference_markdown() -> str:
         "(typed by a person or from the price catalog), `estimated` (from the throughput model below),",
         "`measured` (from a benchmark run) or `derived` (computed from the others).",
         "",
+        "How the throughput estimate compares with published serving figures, and where it is",
+        "conservative: [planning-calibration.md](planning-calibration.md).",
+        "",
     ]
     titles = {"requirements": "Requirements (inputs)", "architecture": "Architecture (inputs)",
               "traffic": "Traffic", "latency_budget": "Latency budget", "data_volume": "Data volume",
