@@ -209,8 +209,8 @@ FORMULAS: dict[str, tuple[Formula, ...]] = {
                 "{requirements.time_to_first_token_ms} and {requirements.time_per_output_token_ms} ms", GENERATIVE,
                 zero_if_blank=("requirements.time_to_first_token_ms", "requirements.time_per_output_token_ms",
                                "latency_budget.inference_budget_ms"),
-                note="The KV cache caps the batch at the sequences it holds; a target even B = 1 misses does "
-                     "not limit it."),
+                note="The KV cache caps the batch at the sequences it holds; a target even B = 1 misses holds "
+                     "the batch at 1."),
         Formula("the largest B ≤ {architecture.max_batch_size} whose latency stays within "
                 "{latency_budget.inference_budget_ms} ms", zero_if_blank=("latency_budget.inference_budget_ms",)),
     ),

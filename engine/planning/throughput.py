@@ -31,8 +31,8 @@ above; the estimate reads it. The model:
   latency(B) = t(B), throughput = B / t(B).
 * The batch is the largest B up to those caps whose latency stays within the inference budget (P99
   minus network, processing and queueing) and, for generative designs, whose TTFT and TPOT stay
-  within their targets (a target that even B = 1 misses does not limit the batch; its rule reports
-  it).
+  within their targets (a target that even B = 1 misses holds the batch at 1, the closest the
+  replica gets to it; its rule reports the miss).
 * **Cannot run as designed**: when the weights, the overhead and one sequence's KV cache do not fit
   in the replica, or when even B = 1 misses the inference budget, there is no per-replica
   throughput, so no replicas, cost or manifests; the plan says why, once.
@@ -237,9 +237,9 @@ def estimate_throughput(
     if budget is not None:
         limits.append((latency, budget))
     for function, target in ((ttft, finite(ttft_target_ms)), (tpot, finite(tpot_target_ms))):
-        if function is not None and target is not None and function(1) <= target:
+        if function is not None and target is not None:
             limits.append((function, target))
-    batch = _largest_batch(lambda b: all(f(b) <= limit for f, limit in limits), cap)
+    batch = _largest_batch(lambda b: all(f(b) <= limit for f, limit in limits), cap)  # 1 when none holds
     meets = None if budget is None else latency(1) <= budget
     if kv_capped and batch < cap:
         kv_capped = False  # the budget or a target stops the batch first
