@@ -48,7 +48,9 @@ class BenchmarkFacts:
     meets_p99_target: bool | None = fact(None, "Measured P99 at peak <= requirements.latency_p99_ms.", default=None)
 
 
-_BENCH_NUMBERS = ("max_qps_at_p99", "goodput_rps", "output_tokens_per_s", "ttft_p99_ms", "tpot_p99_ms", "p50_ms_at_peak", "p95_ms_at_peak", "p99_ms_at_peak", "p99_budget_ms",
+# What a generative run (continuous batching at a TTFT / TPOT SLO) reports; a server-scenario run has none.
+GENERATIVE_MEASUREMENTS = ("goodput_rps", "output_tokens_per_s", "ttft_p99_ms", "tpot_p99_ms")
+_BENCH_NUMBERS = ("max_qps_at_p99", *GENERATIVE_MEASUREMENTS, "p50_ms_at_peak", "p95_ms_at_peak", "p99_ms_at_peak", "p99_budget_ms",
                   "offline_throughput_per_s", "max_queue_delay_ms", "duration_s")
 _BENCH_INTS = ("max_batch_size", "seed")
 _BENCH_TEXTS = ("device", "dtype", "torch_version", "measured_at")
