@@ -55,6 +55,22 @@ PANEL: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("capacity.utilisation_average_pct", "Fleet load on average"),
     )),
 )
+# One replica's memory, after the capacity section (issue 25); the KV-cache rows and the estimated
+# token times only for generative designs, which have them.
+MEMORY_PANEL: tuple[str, tuple[tuple[str, str], ...]] = ("Memory (one replica)", (
+    ("memory.weights_gb", "Weights"),
+    ("memory.kv_bytes_per_token", "KV cache per token"),
+    ("memory.kv_cache_gb", "KV cache for the batch asked"),
+    ("memory.required_gb", "Memory needed"),
+    ("memory.usable_gb", "Memory usable"),
+    ("memory.max_concurrent_sequences", "Sequences the KV cache holds"),
+    ("memory.fits", "Fits"),
+))
+GENERATIVE_ONLY = frozenset({"memory.kv_bytes_per_token", "memory.kv_cache_gb", "memory.max_concurrent_sequences",
+                             "capacity.estimate.time_to_first_token_ms",
+                             "capacity.estimate.time_per_output_token_ms"})
+TOKEN_TIMES = (("capacity.estimate.time_to_first_token_ms", "Estimated time to first token"),
+               ("capacity.estimate.time_per_output_token_ms", "Estimated time per output token"))
 # The shape's own section, shown first for batch and streaming designs.
 SHAPE_PANELS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "batch": ("Batch job", (
@@ -258,10 +274,14 @@ def numbers_from_facts(facts: Facts) -> Numbers:
     timing = facts.get("requirements.workload_timing")
     shape = timing if timing in SHAPE_PANELS else "online"
     labels = SHAPE_LABELS.get(shape, {})
+    generative = facts.get("requirements.workload_type") == "generative"
     panel = ((SHAPE_PANELS[shape],) if shape in SHAPE_PANELS else ()) + tuple(
-        (title, rows) for title, rows in PANEL if title not in SHAPE_OMITS.get(shape, ()))
+        (title, rows + (TOKEN_TIMES if title == "Latency budget" else ())) for title, rows in PANEL
+        if title not in SHAPE_OMITS.get(shape, ())) + (MEMORY_PANEL,)
     sections = tuple(
-        (title, tuple(_number(facts, path, labels.get(path, label)) for path, label in rows)) for title, rows in panel
+        (title, tuple(_number(facts, path, labels.get(path, label)) for path, label in rows
+                      if generative or path not in GENERATIVE_ONLY))
+        for title, rows in panel
     )
     chosen = facts.get("cost.pricing_model")
     negotiated = set(facts.get("cost.negotiated_plans") or ())

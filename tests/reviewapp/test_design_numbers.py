@@ -252,3 +252,22 @@ def test_the_panel_says_cannot_run_as_designed_once_and_shows_no_fleet_or_cost(c
 def test_a_design_that_runs_has_no_cannot_run_banner(client_for, member, demo):
     page = client_for(member).get(reverse("designs:detail", args=[demo.pk])).content.decode()
     assert 'data-testid="cannot-run"' not in page and "Cannot run as designed" not in page
+
+
+def test_the_memory_numbers_are_in_the_panel_and_explained_on_demand(client_for, member, demo):
+    page = client_for(member).get(reverse("designs:detail", args=[demo.pk])).content.decode()
+    assert "<caption>Memory (one replica)</caption>" in page
+    # the demo: 2 x 32 layers x 8 KV heads x 128 x 1 B (fp8) = 65,536 B a token
+    assert re.search(r'data-path="memory.kv_bytes_per_token">65,536<', page)
+    assert re.search(r'data-path="capacity.estimate.time_per_output_token_ms">[\d.]+<', page)
+    response = client_for(member).get(number_url(demo, "memory.kv_bytes_per_token"))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "<code>memory.kv_heads</code>" in text and "2 × 32 × 8 × 128 × 1" in text
+
+
+def test_a_non_generative_design_shows_no_kv_cache_rows(client_for, member, design):
+    design.inputs = BATCH
+    design.save(update_fields=["inputs"])
+    page = client_for(member).get(reverse("designs:detail", args=[design.pk])).content.decode()
+    assert 'data-path="memory.weights_gb"' in page and 'data-path="memory.kv_bytes_per_token"' not in page
