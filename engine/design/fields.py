@@ -176,8 +176,9 @@ REQUIREMENT_FIELDS: tuple[Field, ...] = (
           choices=_c(("fp32", "fp32"), ("bf16", "bf16"), ("fp16", "fp16"), ("fp8", "fp8"), ("int8", "int8"),
                      ("int4", "int4"))),
     Field("requirements.sequence_length_tokens", "Max sequence length", "int", "model", unit="tokens", min=1,
-          max=10_000_000, help="Longest input (+ output) the model accepts (an LLM's context length: it caps the KV cache of "
-               "a sequence); for non-text models, items per request."),
+          max=10_000_000,
+          help="Longest input (+ output) the model accepts (an LLM's context length: it caps the KV cache of a "
+               "sequence); for non-text models, items per request."),
     Field("requirements.model_layers", "Layers", "int", "model", unit="layers", min=1, max=1000,
           shown_when=GENERATIVE,
           help="Transformer layers (Llama 3.1 8B: 32, 70B: 80); sizes the KV cache. Blank: assumed from the "

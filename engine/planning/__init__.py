@@ -24,7 +24,8 @@ from engine.planning.throughput import ThroughputEstimate, estimate_throughput
 from engine.planning.traffic import TrafficPlan, plan_traffic
 
 __all__ = [
-    "CapacityPlan", "CostPlan", "DataVolumePlan", "LatencyBudget", "MemoryPlan", "Note", "ThroughputEstimate", "TrafficPlan",
+    "CapacityPlan", "CostPlan", "DataVolumePlan", "LatencyBudget", "MemoryPlan", "Note", "ThroughputEstimate",
+    "TrafficPlan",
     "api_monthly_cost", "catalog_errors", "estimate_throughput", "load_gpu_catalog", "plan_capacity", "plan_cost",
     "plan_data_volume", "plan_latency_budget", "plan_memory", "plan_traffic", "shipped_catalog", "to_tree",
 ]

@@ -130,8 +130,9 @@ def plan_memory(
     notes: list[Note] = []
     if not generative:
         runs = room >= 0
-        return MemoryPlan(usable_gb=usable, bytes_per_param=BYTES_PER_PARAM[dtype], weights_gb=weights, overhead_gb=overhead, kv_room_gb=room,
-                          required_gb=weights + overhead, fits=runs, runs=runs)
+        return MemoryPlan(usable_gb=usable, bytes_per_param=BYTES_PER_PARAM[dtype], weights_gb=weights,
+                          overhead_gb=overhead, kv_room_gb=room, required_gb=weights + overhead, fits=runs,
+                          runs=runs)
 
     assumed_layers, assumed_heads, assumed_dim = default_shape(params)
     entered = {"layers": _positive_int(layers), "KV heads": _positive_int(kv_heads),

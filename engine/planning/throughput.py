@@ -277,7 +277,8 @@ def estimate_throughput(
 
 
 def _does_not_fit(memory: MemoryPlan, dtype: str, generative: bool) -> str:
-    usable = f"{memory.usable_gb:.1f} GB usable in one replica (90 % of {memory.usable_gb / MEMORY_USABLE_FRACTION:g} GB)"
+    replica_gb = memory.usable_gb / MEMORY_USABLE_FRACTION
+    usable = f"{memory.usable_gb:.1f} GB usable in one replica (90 % of {replica_gb:g} GB)"
     if memory.weights_gb + memory.overhead_gb > memory.usable_gb or not generative:
         return (f"the weights ({memory.weights_gb:.1f} GB in {dtype}) and overhead ({memory.overhead_gb:g} GB) do "
                 f"not fit in the {usable}; use more GPUs per replica, a larger GPU or quantization.")
