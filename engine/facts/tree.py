@@ -63,7 +63,8 @@ def build_facts(
 
     Never raises on bad input: invalid fields become None plus an error warning; missing inputs
     leave the numbers that need them as None. `measurements` is a benchmark result (keys of
-    `BenchmarkFacts`); its `max_qps_at_p99` replaces the per-replica estimate. `gpu_catalog`
+    `BenchmarkFacts`); its `max_qps_at_p99` (a generative design: `goodput_rps`, else
+    `output_tokens_per_s` / output tokens) replaces the per-replica estimate. `gpu_catalog`
     defaults to the shipped catalog. `validated` is `validate(inputs, gpu_catalog=gpu_catalog)`
     when the caller has it already (a form that just validated the same values).
     """

@@ -190,3 +190,16 @@ def test_a_blank_shape_is_assumed_from_the_parameter_count_and_said():
                for w in facts.warnings)
     assert build_facts(design(requirements__model_params_billions=70.0, requirements__model_layers=None)).get(
         "memory.layers") == 80
+
+
+@pytest.mark.parametrize(("ttft_ms", "tpot_ms", "outcome"), [(420.0, 21.0, "pass"), (900.0, 21.0, "fail"),
+                                                              (420.0, 40.0, "fail")])
+def test_measured_token_times_are_judged_against_the_targets(ttft_ms, tpot_ms, outcome):
+    # the demo's targets: TTFT 600 ms, TPOT 25 ms
+    measured = {"goodput_rps": 3.5, "ttft_p99_ms": ttft_ms, "tpot_p99_ms": tpot_ms}
+    findings = {f.item_key: f for f in evaluate(CHECKLIST, build_facts(example_design(), measurements=measured).tree)
+                .findings}
+    assert findings["srv_measured_token_times_within_targets"].outcome == outcome
+    assert findings["srv_estimated_tpot_within_target"].outcome == "not_applicable"  # measured replaces it
+    unmeasured = {f.item_key: f for f in evaluate(CHECKLIST, build_facts(example_design()).tree).findings}
+    assert unmeasured["srv_measured_token_times_within_targets"].outcome == "not_applicable"

@@ -239,6 +239,7 @@ def test_the_panel_says_cannot_run_as_designed_once_and_shows_no_fleet_or_cost(c
     assert numbers.cannot_run.startswith("Cannot run as designed: the weights (140.0 GB in bf16)")
     assert page.count('data-testid="cannot-run"') == 1
     assert page.count("Cannot run as designed") == 2  # the banner and its one warning, not one per number
+    assert "No cost: the design cannot run as designed." in page
     assert re.search(r'data-path="capacity.replicas">—<', page)
     assert re.search(r'data-path="cost.monthly_usd.selected">—<', page) or \
         numbers.facts.get("cost.monthly_usd.selected") is None
