@@ -6,7 +6,9 @@
 tree (`engine.assess(inputs).facts.tree`, or a milestone's frozen facts): the manifests read the
 validated inputs and the capacity facts from the tree, so they agree with the reviewed plan. A
 design whose numbers are incomplete gets `missing` (one sentence per missing input or fact, naming
-the design field) and no YAML at all. What is generated, from which field, and the assumptions
+the design field) and no YAML at all; a design that cannot run as designed (`capacity.feasible` false:
+the model does not fit its replica, or no batch meets the budget) gets `cannot_run`, the one reason,
+and no YAML either. What is generated, from which field, and the assumptions
 (images, exporter metric names, probe timing formulas) are in docs/kubernetes.md and in
 `engine.deploy.manifests`.
 """
@@ -17,22 +19,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.deploy.emit import emit, plain
-from engine.deploy.manifests import DEPLOYABLE_FRAMEWORKS, HPA_SIGNALS, _Reader, build, dns_name, missing_inputs
+from engine.deploy.manifests import (
+    DEPLOYABLE_FRAMEWORKS, HPA_SIGNALS, _Reader, build, cannot_run, dns_name, missing_inputs,
+)
 
 KUBERNETES_VERSION = "1.30"  # the oldest API level the manifests are validated against (tests: 1.30 and newest)
 
 
 @dataclass(frozen=True, slots=True)
 class DeployResult:
-    """Manifests, or what is missing for them. `yaml` parses back (yaml.safe_load_all) to `documents`."""
+    """Manifests, or what is missing for them, or why the design cannot run (`cannot_run`, then
+    nothing else). `yaml` parses back (yaml.safe_load_all) to `documents`."""
 
     missing: tuple[str, ...] = ()
+    cannot_run: str = ""
     documents: list[dict[str, Any]] = field(default_factory=list)
     yaml: str = ""
 
     @property
     def ok(self) -> bool:
-        return not self.missing
+        return not self.missing and not self.cannot_run
 
 
 def generate(inputs: dict, facts: dict, *, name: str = "model-server") -> DeployResult:
@@ -42,6 +48,9 @@ def generate(inputs: dict, facts: dict, *, name: str = "model-server") -> Deploy
     characters so the track suffixes fit). Deterministic: the same inputs and facts give the same text.
     """
     reader = _Reader(inputs, facts)
+    reason = cannot_run(reader)
+    if reason:
+        return DeployResult(cannot_run=reason)
     missing = missing_inputs(reader)
     if missing:
         return DeployResult(missing=tuple(missing))

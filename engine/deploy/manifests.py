@@ -162,6 +162,17 @@ def dns_name(text: str, default: str = "model-server", max_length: int = 40) -> 
     return name
 
 
+def cannot_run(r: _Reader) -> str:
+    """'Cannot run as designed: <the reason>' when the plan says the design cannot run, else ''.
+
+    A manifest for a model that does not fit its pods (or misses its budget at batch 1) would be
+    a deployable-looking file for something that cannot serve, so there is none."""
+    # Imported here: the facts tree imports this module for the rollout split it computes.
+    from engine.facts.tree import cannot_run as cannot_run_as_designed
+
+    return cannot_run_as_designed(r.facts)
+
+
 def missing_inputs(r: _Reader) -> list[str]:
     """What is missing before manifests can be written: one sentence each, naming the field."""
     missing: list[str] = []

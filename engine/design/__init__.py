@@ -142,6 +142,9 @@ def example_design() -> dict[str, dict[str, Any]]:
         "model_params_billions": 8.0,
         "model_dtype": "bf16",
         "sequence_length_tokens": 8192,
+        "model_layers": 32,
+        "model_kv_heads": 8,
+        "model_head_dim": 128,
         "monthly_gpu_budget_usd": 15_000.0,
     }
     architecture = {

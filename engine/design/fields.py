@@ -12,7 +12,8 @@ from engine.design.schema import Choice, Field, Section
 from engine.planning.gpu_catalog import gpu_choices
 
 GENERATIVE = {"field": "requirements.workload_type", "in": ["generative"]}
-TOKENISED = {"field": "requirements.workload_type", "in": ["generative", "embed"]}
+# Every task whose model reads tokens (a scoring / regression model reads features).
+TOKENISED = {"field": "requirements.workload_type", "in": ["generative", "embed", "classify", "rank"]}
 BATCHING = {"field": "architecture.batching_mode", "in": [m for m in vocabulary.BATCHING_MODES if m != "none"]}
 TIERED = {"field": "architecture.model_routing", "in": ["rules", "learned_router"]}
 MIXED = {"field": "architecture.pricing_model", "in": ["mixed"]}
@@ -175,7 +176,20 @@ REQUIREMENT_FIELDS: tuple[Field, ...] = (
           choices=_c(("fp32", "fp32"), ("bf16", "bf16"), ("fp16", "fp16"), ("fp8", "fp8"), ("int8", "int8"),
                      ("int4", "int4"))),
     Field("requirements.sequence_length_tokens", "Max sequence length", "int", "model", unit="tokens", min=1,
-          max=10_000_000, help="Longest input (+ output) the model accepts; for non-text models, items per request."),
+          max=10_000_000,
+          help="Longest input (+ output) the model accepts (an LLM's context length: it caps the KV cache of a "
+               "sequence); for non-text models, items per request."),
+    Field("requirements.model_layers", "Layers", "int", "model", unit="layers", min=1, max=1000,
+          shown_when=GENERATIVE,
+          help="Transformer layers (Llama 3.1 8B: 32, 70B: 80); sizes the KV cache. Blank: assumed from the "
+               "parameter count."),
+    Field("requirements.model_kv_heads", "KV heads", "int", "model", unit="heads", min=1, max=1024,
+          shown_when=GENERATIVE,
+          help="Key-value heads per layer (8 with grouped-query attention as in Llama 3; as many as the "
+               "attention heads without it). Blank: 8 assumed."),
+    Field("requirements.model_head_dim", "Head dimension", "int", "model", min=1, max=4096,
+          shown_when=GENERATIVE,
+          help="Dimension of one attention head (128 for most LLMs). Blank: assumed from the parameter count."),
     # --- budget
     Field("requirements.monthly_gpu_budget_usd", "Monthly GPU budget", "float", "budget", unit="USD/month",
           min=0.0, max=1e10, help="What the serving fleet may cost per month."),

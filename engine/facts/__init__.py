@@ -6,7 +6,7 @@
     python -m engine.facts --example       the demo design's facts as JSON
 
 Top-level paths: requirements.*, architecture.* (the inputs, as validated), traffic.*,
-latency_budget.*, data_volume.*, capacity.* (with capacity.estimate.*), cost.* (with
+latency_budget.*, data_volume.*, memory.*, capacity.* (with capacity.estimate.*), cost.* (with
 cost.levers.*), batch.*, streaming.*, benchmark.*. Values are CEL-friendly: null, bool, int, double, string, lists and
 maps; percentages are numbers 0-100. Checklist rules read this tree, e.g.
 `requirements.latency_p99_ms <= 200 && size(architecture.fallback_chain) >= 2`.
@@ -29,10 +29,10 @@ import sys
 from engine.design import example_design
 from engine.facts.benchmark import BenchmarkFacts
 from engine.facts.reference import DERIVED_SECTIONS, fact_reference, reference_markdown
-from engine.facts.tree import PROVENANCES, Facts, build_facts
+from engine.facts.tree import PROVENANCES, Facts, build_facts, cannot_run
 
-__all__ = ["DERIVED_SECTIONS", "PROVENANCES", "BenchmarkFacts", "Facts", "build_facts", "fact_reference", "main",
-           "reference_markdown"]
+__all__ = ["DERIVED_SECTIONS", "PROVENANCES", "BenchmarkFacts", "Facts", "build_facts", "cannot_run", "fact_reference",
+           "main", "reference_markdown"]
 
 
 def main(argv: list[str] | None = None) -> int:

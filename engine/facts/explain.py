@@ -91,6 +91,7 @@ def _all(*tests: Callable[[_Reader], bool]) -> Callable[[_Reader], bool]:
 
 
 BATCH, STREAM, ONLINE = _shape("batch"), _shape("streaming"), _shape("online")
+GENERATIVE = _is("requirements.workload_type", "generative")
 MEASURED = _is("capacity.per_replica_qps_source", "measured")
 HITS = ("architecture.result_cache_hit_rate_pct", "architecture.embedding_cache_hit_rate_pct",
         "architecture.cheap_tier_share_pct")
@@ -181,6 +182,11 @@ FORMULAS: dict[str, tuple[Formula, ...]] = {
         Formula("{benchmark.offline_throughput_per_s}",
                 _all(MEASURED, BATCH, _set("benchmark.offline_throughput_per_s")),
                 note="Measured: the benchmark's offline throughput (every record available at once)."),
+        Formula("{benchmark.goodput_rps}", _all(MEASURED, GENERATIVE, _set("benchmark.goodput_rps")),
+                note="Measured: the highest rate whose TTFT and TPOT p99 held their targets (goodput)."),
+        Formula("{benchmark.output_tokens_per_s} ÷ {requirements.output_tokens_per_request}",
+                _all(MEASURED, GENERATIVE, _set("benchmark.output_tokens_per_s")),
+                note="Measured: output tokens per second at the SLO, per request."),
         Formula("{benchmark.max_qps_at_p99}", MEASURED,
                 note="Measured: the highest rate whose P99 stayed within the budget."),
         Formula("{capacity.estimate.per_replica_qps}", note="Estimated (roofline) until a benchmark measures it; "
@@ -191,6 +197,84 @@ FORMULAS: dict[str, tuple[Formula, ...]] = {
                 needs=("architecture.gpu_type", "requirements.model_params_billions"),
                 note="A batch of B requests served in the estimated model time."),
     ),
+    "capacity.feasible": (
+        Formula(when=_is("capacity.feasible", False), note="Cannot run as designed: see "
+                "capacity.infeasible_reason; with no per-replica throughput there are no replicas, cost or "
+                "manifests."),
+        Formula("{capacity.estimate.feasible}", note="The model fits one replica and batch 1 meets the budget."),
+    ),
+    "capacity.estimate.batch_size": (
+        Formula("the largest B ≤ min({architecture.max_batch_size}, {memory.max_concurrent_sequences}) whose latency "
+                "stays within {latency_budget.inference_budget_ms} ms and whose TTFT and TPOT stay within "
+                "{requirements.time_to_first_token_ms} and {requirements.time_per_output_token_ms} ms", GENERATIVE,
+                zero_if_blank=("requirements.time_to_first_token_ms", "requirements.time_per_output_token_ms",
+                               "latency_budget.inference_budget_ms"),
+                note="The KV cache caps the batch at the sequences it holds; a target even B = 1 misses holds "
+                     "the batch at 1."),
+        Formula("the largest B ≤ {architecture.max_batch_size} whose latency stays within "
+                "{latency_budget.inference_budget_ms} ms", zero_if_blank=("latency_budget.inference_budget_ms",)),
+    ),
+    "capacity.estimate.time_per_output_token_ms": (
+        Formula("max(({memory.weights_gb} + {capacity.estimate.batch_size} × {memory.kv_bytes_per_token} × "
+                "({requirements.input_tokens_per_request} + {requirements.output_tokens_per_request} ÷ 2) ÷ "
+                "1,000,000,000) ÷ {capacity.estimate.read_gb_per_s} × 1,000, 2 × "
+                "{requirements.model_params_billions} × {capacity.estimate.batch_size} × (1 + input after the "
+                "prompt cache ÷ {requirements.output_tokens_per_request}) ÷ {capacity.estimate.compute_tflops})",
+                needs=("architecture.gpu_type",),
+                note="One decode step reads the weights and the batch's KV cache, and computes B tokens plus "
+                     "the prefill chunks that ride along (chunked prefill)."),
+    ),
+    "capacity.estimate.time_to_first_token_ms": (
+        Formula("{capacity.estimate.prefill_ms} + {capacity.estimate.time_per_output_token_ms}",
+                note="The prompt's prefill, then the decode step of the batch it joins."),
+    ),
+    "capacity.estimate.latency_ms": (
+        Formula("{capacity.estimate.time_to_first_token_ms} + ({requirements.output_tokens_per_request} − 1) × "
+                "{capacity.estimate.time_per_output_token_ms}", GENERATIVE,
+                note="The same TTFT and TPOT the token targets are judged against."),
+        Formula("max(weights read, B × 2 × params × tokens ÷ compute rate) + 1 ms",
+                note="One batched forward pass (see How these numbers are computed)."),
+    ),
+    "capacity.estimate.output_tokens_per_s": (
+        Formula("{capacity.estimate.per_replica_qps} × {requirements.output_tokens_per_request}"),
+    ),
+    # --- memory
+    "memory.usable_gb": (Formula("{capacity.estimate.replica_memory_gb} × 0.90",
+                                 note="10 % is left to the CUDA context, the allocator and the runtime."),),
+    "memory.weights_gb": (Formula("{requirements.model_params_billions} × {memory.bytes_per_param}",
+                                  needs=("architecture.gpu_type",)),),
+    "memory.overhead_gb": (Formula("0.5 × {capacity.gpus_per_replica}",
+                                   note="Assumed: 0.5 GB per GPU for activations and workspaces."),),
+    "memory.kv_bytes_per_token": (
+        Formula("2 × {memory.layers} × {memory.kv_heads} × {memory.head_dim} × {memory.kv_bytes_per_element}",
+                needs=("requirements.model_params_billions", "architecture.gpu_type"),
+                note="Keys and values, for every layer and KV head."),
+    ),
+    "memory.tokens_per_sequence": (
+        Formula("min({requirements.input_tokens_per_request} + {requirements.output_tokens_per_request}, "
+                "{requirements.sequence_length_tokens})",
+                _all(_set("requirements.sequence_length_tokens"), _set("requirements.input_tokens_per_request")),
+                zero_if_blank=("requirements.output_tokens_per_request",)),
+        Formula("{requirements.input_tokens_per_request} + {requirements.output_tokens_per_request}",
+                _set("requirements.input_tokens_per_request"),
+                zero_if_blank=("requirements.output_tokens_per_request",)),
+        Formula("{requirements.sequence_length_tokens}", note="Token counts are blank: a sequence is assumed to "
+                                                              "fill the context."),
+    ),
+    "memory.kv_gb_per_sequence": (
+        Formula("{memory.kv_bytes_per_token} × {memory.tokens_per_sequence} ÷ 1,000,000,000"),
+    ),
+    "memory.kv_room_gb": (Formula("{memory.usable_gb} − {memory.weights_gb} − {memory.overhead_gb}"),),
+    "memory.kv_cache_gb": (Formula("{memory.concurrency_asked} × {memory.kv_gb_per_sequence}"),),
+    "memory.required_gb": (
+        Formula("{memory.weights_gb} + {memory.kv_cache_gb} + {memory.overhead_gb}",
+                zero_if_blank=("memory.kv_cache_gb",)),
+    ),
+    "memory.max_concurrent_sequences": (
+        Formula("floor({memory.kv_room_gb} ÷ {memory.kv_gb_per_sequence})",
+                note="The batch a replica can hold; the estimate caps its batch here."),
+    ),
+    "memory.fits": (Formula("{memory.required_gb} ≤ {memory.usable_gb}"),),
     "capacity.model_peak_qps": (
         Formula("{traffic.peak_qps} × (1 − {architecture.result_cache_hit_rate_pct} %) × (1 − "
                 "{architecture.embedding_cache_hit_rate_pct} %) × (1 − {architecture.cheap_tier_share_pct} %)",
@@ -198,6 +282,28 @@ FORMULAS: dict[str, tuple[Formula, ...]] = {
         Formula("{traffic.peak_qps} × (1 − {architecture.result_cache_hit_rate_pct} %) × (1 − "
                 "{architecture.cheap_tier_share_pct} %)", zero_if_blank=HITS,
                 note="Cache hits and the cheaper tier's share never reach the main model."),
+    ),
+    "capacity.cheap_tier_peak_qps": (
+        Formula("{traffic.peak_qps} × (1 − {architecture.result_cache_hit_rate_pct} %) × (1 − "
+                "{architecture.embedding_cache_hit_rate_pct} %) × {architecture.cheap_tier_share_pct} %",
+                _is("requirements.workload_type", "embed"), zero_if_blank=HITS[:2]),
+        Formula("{traffic.peak_qps} × (1 − {architecture.result_cache_hit_rate_pct} %) × "
+                "{architecture.cheap_tier_share_pct} %", zero_if_blank=HITS[:1]),
+    ),
+    "capacity.cheap_tier_per_replica_qps": (
+        Formula("{capacity.per_replica_qps} ÷ {capacity.gpus_per_replica} ÷ ({architecture.cheap_tier_cost_ratio_pct} "
+                "%)", note="A cheaper-tier request costs that share of a main-model request, on one GPU."),
+    ),
+    "capacity.cheap_tier_replicas": (
+        Formula("max(ceil({capacity.cheap_tier_peak_qps} ÷ ({capacity.cheap_tier_per_replica_qps} × "
+                "{capacity.target_utilisation_pct} %)), 1) spread over {capacity.failure_domains} failure domains "
+                "as the main fleet is, at least one replica in each",
+                note="The cheaper tier's own fleet: it has a minimum however little traffic it gets."),
+    ),
+    "cost.cheap_tier_monthly_usd": (
+        Formula("the chosen plan's price per GPU-hour × the cheaper tier's GPU-hours ({capacity.cheap_tier_replicas} "
+                "replicas at peak, {capacity.cheap_tier_replicas_average} at average)",
+                note="Billed like the main fleet: reserved plans pay its peak fleet around the clock."),
     ),
     "capacity.model_average_qps": (
         Formula("{traffic.average_qps} × (1 − {architecture.result_cache_hit_rate_pct} %) × (1 − "

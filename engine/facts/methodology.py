@@ -1,7 +1,7 @@
 """How the numbers are computed: the methodology, as structured text, from one source.
 
-The chapters come from the calculators' own docstrings (the throughput estimate, the workload
-shapes, capacity, cost) plus a few paragraphs written here, so the explanation sits next to the
+The chapters come from the calculators' own docstrings (the memory model, the throughput estimate,
+the workload shapes, capacity, cost) plus a few paragraphs written here, so the explanation sits next to the
 code it explains. `docs/facts.md` renders them as Markdown (`reference_markdown`) and the app's
 "How these numbers are computed" page renders the same blocks as HTML; a test keeps the two equal.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engine.planning import capacity as capacity_module, cost as cost_module, throughput, workload
+from engine.planning import capacity as capacity_module, cost as cost_module, memory, throughput, workload
 
 Block = str | tuple[str, ...]
 
@@ -44,8 +44,10 @@ the model; of the rest, `architecture.cheap_tier_share_pct` go to the cheaper ti
 peak FLOP/s used by the estimate. `cost.levers.*` re-run the plan with each lever off and report
 what it saves on the chosen plan."""
 
-ESTIMATE_INTRO = ("Until a benchmark has measured `benchmark.max_qps_at_p99`, `capacity.per_replica_qps` is an "
-                  "**estimate** (`capacity.per_replica_qps_source == 'estimated'`):")
+ESTIMATE_INTRO = ("Until a benchmark has measured `benchmark.max_qps_at_p99` (a generative design: "
+                  "`benchmark.goodput_rps` or `benchmark.output_tokens_per_s` at the TTFT / TPOT SLO), "
+                  "`capacity.per_replica_qps` is an **estimate** (`capacity.per_replica_qps_source == "
+                  "'estimated'`):")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,7 @@ def methodology() -> tuple[Chapter, ...]:
     return (
         Chapter("provenance", "Where each number comes from", parse_blocks(PROVENANCE)),
         Chapter("shapes", "Workload shapes: online, batch and streaming", parse_blocks(workload.__doc__ or "")),
+        Chapter("memory", "Accelerator memory: weights and the KV cache", parse_blocks(memory.__doc__ or "")),
         Chapter("estimate", "How per-replica throughput is estimated",
                 (ESTIMATE_INTRO, *parse_blocks(throughput.__doc__ or ""))),
         Chapter("caches", "Caches, tiers and quantization", parse_blocks(CACHES)),

@@ -17,6 +17,7 @@ from engine.planning.common import reference_rows
 from engine.planning.cost import CostLevers, CostPlan
 from engine.planning.data_volume import DataVolumePlan
 from engine.planning.latency import LatencyBudget
+from engine.planning.memory import MemoryPlan
 from engine.planning.throughput import ThroughputEstimate
 from engine.planning.traffic import TrafficPlan
 from engine.planning.workload import BatchPlan, StreamPlan
@@ -26,6 +27,7 @@ DERIVED_SECTIONS: tuple[tuple[str, type], ...] = (
     ("traffic", TrafficPlan),
     ("latency_budget", LatencyBudget),
     ("data_volume", DataVolumePlan),
+    ("memory", MemoryPlan),
     ("capacity", CapacityPlan),
     ("capacity.estimate", ThroughputEstimate),
     ("capacity.rollout", RolloutSplit),
@@ -74,9 +76,13 @@ def reference_markdown() -> str:
         "(typed by a person or from the price catalog), `estimated` (from the throughput model below),",
         "`measured` (from a benchmark run) or `derived` (computed from the others).",
         "",
+        "How the throughput estimate compares with published serving figures, and where it is",
+        "conservative: [planning-calibration.md](planning-calibration.md).",
+        "",
     ]
     titles = {"requirements": "Requirements (inputs)", "architecture": "Architecture (inputs)",
               "traffic": "Traffic", "latency_budget": "Latency budget", "data_volume": "Data volume",
+              "memory": "Memory (one replica: weights and KV cache)",
               "capacity": "Capacity", "cost": "Cost", "batch": "Batch job (batch workloads)",
               "streaming": "Stream (streaming workloads)", "benchmark": "Benchmark (measured)"}
     current = None

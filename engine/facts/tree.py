@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from engine import vocabulary
 from engine.deploy.manifests import rollout_split
 from engine.design import ValidationResult, field, validate
-from engine.facts.benchmark import BenchmarkFacts, benchmark_facts
+from engine.facts.benchmark import BenchmarkFacts, benchmark_facts, measured_per_replica_qps
 from engine.facts.reference import fact_reference
 from engine.planning.capacity import CapacityPlan, plan_capacity
 from engine.planning.common import Note, finite, to_tree
@@ -17,7 +17,7 @@ from engine.planning.cost import BASE_PLANS, PLANS, CostLevers, CostPlan, api_mo
 from engine.planning.data_volume import plan_data_volume
 from engine.planning.gpu_catalog import catalog_errors, shipped_catalog
 from engine.planning.latency import plan_latency_budget
-from engine.planning.throughput import ThroughputEstimate, estimate_throughput, serving_dtype
+from engine.planning.throughput import CANNOT_RUN, ThroughputEstimate, estimate_throughput, serving_dtype
 from engine.planning.traffic import TrafficPlan, plan_traffic
 from engine.planning.workload import (
     BatchPlan, StreamPlan, batch_rates, plan_batch, plan_stream, stream_rates, with_costs,
@@ -64,7 +64,8 @@ def build_facts(
 
     Never raises on bad input: invalid fields become None plus an error warning; missing inputs
     leave the numbers that need them as None. `measurements` is a benchmark result (keys of
-    `BenchmarkFacts`); its `max_qps_at_p99` replaces the per-replica estimate. `gpu_catalog`
+    `BenchmarkFacts`); its `max_qps_at_p99` (a generative design: `goodput_rps`, else
+    `output_tokens_per_s` / output tokens) replaces the per-replica estimate. `gpu_catalog`
     defaults to the shipped catalog. `validated` is `validate(inputs, gpu_catalog=gpu_catalog)`
     when the caller has it already (a form that just validated the same values).
     """
@@ -175,11 +176,10 @@ def build_facts(
         min_replicas = 0
         notes.append(Note("architecture.min_replicas", "Min replicas is not set; the plan assumes the batch fleet "
                                                        "scales to zero between runs.", "info"))
-    measured_qps = None
-    if bench.available:
-        # A batch job is what the offline scenario measures (every record available at once).
-        measured_qps = bench.offline_throughput_per_s if batch and bench.offline_throughput_per_s else \
-            bench.max_qps_at_p99
+    # A batch job is what the offline scenario measures (every record available at once); a
+    # generative design's capacity is its goodput at the TTFT / TPOT SLO.
+    measured_qps = measured_per_replica_qps(bench, batch=batch, generative=generative,
+                                            output_tokens=entered("requirements.output_tokens_per_request"))
     plan_inputs = {
         "gpu": gpu,
         "gpu_key": gpu_key,
@@ -192,6 +192,11 @@ def build_facts(
         "input_tokens": entered("requirements.input_tokens_per_request"),
         "output_tokens": entered("requirements.output_tokens_per_request"),
         "sequence_length": entered("requirements.sequence_length_tokens"),
+        "layers": entered("requirements.model_layers"),
+        "kv_heads": entered("requirements.model_kv_heads"),
+        "head_dim": entered("requirements.model_head_dim"),
+        "ttft_target": entered("requirements.time_to_first_token_ms") if not batch else None,
+        "tpot_target": entered("requirements.time_per_output_token_ms") if not batch else None,
         "max_batch": assume("architecture.max_batch_size") if batching in BATCHING_MODES else 1,
         "inference_budget_ms": latency.inference_budget_ms,
         "prompt_hit": entered("architecture.prompt_cache_hit_rate_pct") or 0.0,
@@ -256,6 +261,7 @@ def build_facts(
         "traffic": to_tree(traffic),
         "latency_budget": to_tree(latency),
         "data_volume": to_tree(data_volume),
+        "memory": to_tree(estimate.memory),
         "capacity": capacity_tree,
         "cost": cost_tree,
         "batch": to_tree(batch_plan),
@@ -264,6 +270,17 @@ def build_facts(
     }
     meta = _meta(traffic, capacity, timing if batch or streaming else None)
     return Facts(tree=tree, meta=meta, warnings=_dedupe(notes), validation=result)
+
+
+def cannot_run(tree: Mapping[str, Any]) -> str:
+    """'Cannot run as designed: <the one reason>' for a facts tree whose plan found the design cannot
+    run (the model does not fit, or no batch meets the budget), else ''. Pages, reports and the
+    manifests say it in these words."""
+    capacity = tree.get("capacity") if isinstance(tree, Mapping) else None
+    if not isinstance(capacity, Mapping) or capacity.get("feasible") is not False:
+        return ""
+    reason = capacity.get("infeasible_reason")
+    return f"{CANNOT_RUN}: {reason if isinstance(reason, str) and reason else 'no feasible batch.'}"
 
 
 def _or_default(key: str, hidden: set[str], assume: Any) -> Any:
@@ -288,20 +305,23 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
     prompt_hit = p["prompt_hit"] if caches else 0.0
     request_hit = p["request_hit"] if caches else 0.0
     tier_share = p["tier_share"] if tiers else 0.0
-    tokens_in = p["input_tokens"]
-    if p["generative"] and tokens_in is not None:
-        tokens_in = tokens_in * (1.0 - min(max(prompt_hit, 0.0), 100.0) / 100.0)
     estimate = estimate_throughput(
         gpu=p["gpu"],
         params_billions=p["params"],
         dtype=serving_dtype(p["model_dtype"], p["quantization"] if quantized else "none"),
         gpus_per_replica=p["gpus_per_replica"],
         generative=p["generative"],
-        input_tokens=tokens_in,
+        input_tokens=p["input_tokens"],
         output_tokens=p["output_tokens"],
         sequence_length=p["sequence_length"],
         max_batch_size=p["max_batch"],
         inference_budget_ms=p["inference_budget_ms"],
+        prompt_cache_hit_rate_pct=prompt_hit if p["generative"] else 0.0,
+        layers=p["layers"],
+        kv_heads=p["kv_heads"],
+        head_dim=p["head_dim"],
+        ttft_target_ms=p["ttft_target"],
+        tpot_target_ms=p["tpot_target"],
     )
     measured = p["measured_qps"]
     capacity = plan_capacity(
@@ -319,6 +339,8 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
         n_plus_one=p["n_plus_one"],
         autoscaled=p["autoscaled"],
         batch=p["batch"],
+        infeasible_reason=estimate.infeasible_reason if measured is None else None,
+        cheap_tier_cost_ratio_pct=p["tier_ratio"],
     )
     batch = BatchPlan()
     peak_hours, spot_factor = p["peak_hours"], 1.0
@@ -335,7 +357,6 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
         spot_factor = batch.spot.hours_factor or 1.0
     requests = traffic.requests_per_month
     miss = 1.0 - request_hit / 100.0
-    cheap_requests = requests * miss * tier_share / 100.0 if requests is not None else 0.0
     api_in = api_out = None
     if requests is not None:
         if p["input_tokens"] is not None:
@@ -357,10 +378,8 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
         reserved_term=p["reserved_term"],
         reserved_share_pct=p["reserved_share"],
         spot_share_pct=p["spot_share"],
-        per_replica_qps=capacity.per_replica_qps,
-        target_utilisation_pct=p["utilisation"],
-        cheap_tier_requests_per_month=cheap_requests,
-        cheap_tier_cost_ratio_pct=p["tier_ratio"],
+        cheap_tier_replicas=capacity.cheap_tier_replicas,
+        cheap_tier_replicas_average=capacity.cheap_tier_replicas_average,
         requests_per_month=requests,
         tokens_per_month=traffic.tokens_per_month,
         api_monthly_usd=api_monthly_cost(input_tokens_per_month=api_in, output_tokens_per_month=api_out,

@@ -13,6 +13,11 @@ class CapacityPlan:
     per_replica_qps: float | None = fact("req/s", "Requests per second one replica serves within the P99 budget: "
                                                   "measured by a benchmark when one exists, else estimated.")
     per_replica_qps_source: str | None = fact(None, "'measured' or 'estimated' (None when unknown).")
+    feasible: bool | None = fact(None, "False when the design cannot run as designed (the model does not fit, or "
+                                       "no batch meets the budget): then no replicas, GPUs or cost are planned. "
+                                       "None when unknown.")
+    infeasible_reason: str | None = fact(None, "The one reason the design cannot run as designed (None when it "
+                                               "can).")
     model_peak_qps: float | None = fact("req/s", "Peak QPS that reaches the main model: peak x (1 - cache hit "
                                                  "rate) x (1 - cheaper-tier share).")
     model_average_qps: float | None = fact("req/s", "Average QPS that reaches the main model.")
@@ -36,6 +41,15 @@ class CapacityPlan:
     min_replicas_effective: int | None = fact("replicas", "Fewest replicas running at any time: a fixed fleet's "
                                                           "planned size, else the autoscaler's min replicas "
                                                           "(None while it is blank).")
+    cheap_tier_peak_qps: float | None = fact("req/s", "Peak QPS the cheaper tier answers: peak x (1 - cache hit "
+                                                      "rate) x cheaper-tier share.")
+    cheap_tier_per_replica_qps: float | None = fact("req/s", "Requests per second one cheaper-tier replica (one "
+                                                             "GPU) serves: per-replica QPS / GPUs per replica / "
+                                                             "cheaper-tier cost ratio.")
+    cheap_tier_replicas: int | None = fact("replicas", "The cheaper tier's own fleet at peak (one GPU each), the "
+                                                       "same redundancy rules, at least one replica per failure "
+                                                       "domain.")
+    cheap_tier_replicas_average: int | None = fact("replicas", "The cheaper tier's fleet at average load.")
     max_replicas: int | None = fact("replicas", "The autoscaler's ceiling (entered).")
     within_max_replicas: bool | None = fact(None, "Peak replicas <= max replicas (None when no max is set).")
     notes: tuple[Note, ...] = notes_field()
@@ -57,6 +71,8 @@ def plan_capacity(
     n_plus_one: bool = False,
     autoscaled: bool = False,
     batch: bool = False,
+    infeasible_reason: str | None = None,
+    cheap_tier_cost_ratio_pct: float | None = 10.0,
 ) -> CapacityPlan:
     """Size the fleet for peak load.
 
@@ -65,6 +81,15 @@ def plan_capacity(
     replicas = D x ceil(load replicas / (D - 1)). N+1 adds one replica. The result is at least
     `min_replicas`. The same rules give the replicas needed at average load (for autoscaled cost);
     a batch fleet keeps only its min replicas between runs.
+
+    A cheaper tier (multi-model routing) is its own fleet: its requests cost
+    `cheap_tier_cost_ratio_pct` of a main-model request, so one cheaper-tier replica of one GPU serves
+    per-replica QPS / GPUs per replica / ratio; it is sized by the same rules (failure domains, the
+    utilisation target, no N+1) and never below one replica per failure domain, however little
+    traffic it gets.
+
+    A design that cannot run as designed (`infeasible_reason`) gets no fleet at all: no replicas,
+    GPUs or fewest running replicas, whatever min replicas says.
 
     Fleet semantics: without autoscaling the fleet is fixed at the planned peak size, so its
     fewest running replicas (`min_replicas_effective`) is that size, whatever min replicas says;
@@ -79,7 +104,7 @@ def plan_capacity(
     model_peak = peak * reduce if peak is not None else None
     model_avg = avg * reduce if avg is not None else None
     per_replica = finite(per_replica_qps)
-    if per_replica is not None and per_replica <= 0:
+    if per_replica is not None and per_replica <= 0 or infeasible_reason:
         per_replica = None
     floor = max(int(min_replicas), 0) if isinstance(min_replicas, int) else 0
     ceiling = int(max_replicas) if isinstance(max_replicas, int) else None
@@ -96,11 +121,32 @@ def plan_capacity(
             total += 1
         return load, max(total, floor)
 
+    cheap_peak = cheap_avg = cheap_rate = cheap_replicas = cheap_replicas_avg = None
+    ratio = _pct(cheap_tier_cost_ratio_pct)
+    if _pct(cheap_tier_share_pct) > 0 and ratio > 0 and per_replica is not None:
+        hit_miss = 1.0 - _pct(cache_hit_rate_pct)
+        share = _pct(cheap_tier_share_pct)
+        cheap_peak = peak * hit_miss * share if peak is not None else None
+        cheap_avg = avg * hit_miss * share if avg is not None else None
+        cheap_rate = per_replica / g / ratio
+
+        def cheap_size(qps: float | None) -> int | None:
+            if qps is None:
+                return None
+            load = max(ceil_div(qps, cheap_rate * util / 100.0), 1)
+            return max(domains * ceil_div(load, domains - 1) if domains >= 2 else load, domains)
+
+        cheap_replicas, cheap_replicas_avg = cheap_size(cheap_peak), cheap_size(cheap_avg)
+        if batch and cheap_replicas is not None:
+            cheap_replicas_avg = cheap_replicas
+
     load_peak, replicas = size(model_peak)
     _, replicas_avg = size(model_avg)
     if batch and replicas is not None:
         replicas_avg = min(floor, replicas) if autoscaled else replicas  # a fixed fleet stays up between runs
-    if per_replica is None:
+    if infeasible_reason:
+        pass  # the estimate says why, once
+    elif per_replica is None:
         notes.append(Note("capacity.replicas", "Replicas unknown: no measured or estimated per-replica "
                                                "throughput.", "info"))
     elif model_peak is None:
@@ -117,13 +163,17 @@ def plan_capacity(
         utilisation = model_peak / (replicas * per_replica) * 100.0
     if replicas and per_replica is not None and model_avg is not None:
         utilisation_average = model_avg / (replicas * per_replica) * 100.0
-    if autoscaled:
+    if infeasible_reason:
+        effective_min = None
+    elif autoscaled:
         effective_min = floor if isinstance(min_replicas, int) else None
     else:
         effective_min = replicas
     return CapacityPlan(
         per_replica_qps=per_replica,
         per_replica_qps_source=per_replica_qps_source if per_replica is not None else None,
+        feasible=False if infeasible_reason else (True if per_replica is not None else None),
+        infeasible_reason=infeasible_reason or None,
         model_peak_qps=model_peak,
         model_average_qps=model_avg,
         target_utilisation_pct=util,
@@ -139,6 +189,10 @@ def plan_capacity(
         utilisation_average_pct=utilisation_average,
         autoscaled=bool(autoscaled),
         min_replicas_effective=effective_min,
+        cheap_tier_peak_qps=cheap_peak,
+        cheap_tier_per_replica_qps=cheap_rate,
+        cheap_tier_replicas=cheap_replicas,
+        cheap_tier_replicas_average=cheap_replicas_avg,
         max_replicas=ceiling,
         within_max_replicas=within,
         notes=tuple(notes),

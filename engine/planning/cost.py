@@ -16,9 +16,9 @@ Billing model (USD, month = 730 h):
 * the mixed plan pays the used hours at a blended price: reserved share x reserved price (the
   chosen term) + spot share x spot price + the rest x on-demand price. Reserved hours beyond the
   always-on baseline would sit idle, so a warning asks to keep the reserved share within it.
-* a cheaper tier (multi-model routing) answers its requests at `cheap_tier_cost_ratio_pct` of what
-  a main-model request costs on a fully used replica at the utilisation target:
-  plan price per GPU-hour x GPUs per replica / (per-replica QPS x utilisation x 3600).
+* a cheaper tier (multi-model routing) is its own fleet (`capacity.cheap_tier_replicas`, one GPU
+  each, at least one per failure domain): it is billed like the main fleet, its GPU-hours at the
+  plan's price (reserved plans: around the clock), and added to every plan's monthly cost.
 * unit costs divide the plan's monthly cost by all user requests (cache hits included) and by
   all user tokens (input + output).
 """
@@ -128,10 +128,8 @@ def plan_cost(
     reserved_term: str = "1y",
     reserved_share_pct: float = 50.0,
     spot_share_pct: float = 20.0,
-    per_replica_qps: float | None = None,
-    target_utilisation_pct: float = 70.0,
-    cheap_tier_requests_per_month: float = 0.0,
-    cheap_tier_cost_ratio_pct: float = 10.0,
+    cheap_tier_replicas: int | None = None,
+    cheap_tier_replicas_average: int | None = None,
     requests_per_month: float | None = None,
     tokens_per_month: float | None = None,
     api_monthly_usd: float | None = None,
@@ -187,10 +185,14 @@ def plan_cost(
     plan_hours = {"on_demand": used, "spot": used, "reserved_1y": always_on, "reserved_3y": always_on,
                   "mixed": used}
 
-    per_replica = finite(per_replica_qps)
-    util = min(max(finite(target_utilisation_pct) or 70.0, 1.0), 100.0) / 100.0
-    cheap_requests = max(finite(cheap_tier_requests_per_month) or 0.0, 0.0)
-    ratio = min(max(finite(cheap_tier_cost_ratio_pct) or 0.0, 0.0), 100.0) / 100.0
+    cheap_always_on = cheap_used = None
+    if isinstance(cheap_tier_replicas, int) and cheap_tier_replicas > 0:
+        cheap_always_on = cheap_used = cheap_tier_replicas * HOURS_PER_MONTH
+        if autoscaled and isinstance(cheap_tier_replicas_average, int):
+            low = min(cheap_tier_replicas_average, cheap_tier_replicas)
+            cheap_used = DAYS_PER_MONTH * (low * (24.0 - peak_hours) + cheap_tier_replicas * peak_hours)
+    cheap_hours = {"on_demand": cheap_used, "spot": cheap_used, "reserved_1y": cheap_always_on,
+                   "reserved_3y": cheap_always_on, "mixed": cheap_used}
 
     monthly: dict[str, float | None] = {}
     cheap: dict[str, float | None] = {}
@@ -198,11 +200,8 @@ def plan_cost(
         price, hours = plan_price[plan], plan_hours[plan]
         fleet = price * hours if price is not None and hours is not None else None
         tier = 0.0
-        if cheap_requests > 0 and ratio > 0:
-            if price is not None and per_replica:
-                tier = cheap_requests * price * g / (per_replica * util * 3600.0) * ratio
-            else:
-                tier = None
+        if cheap_hours[plan] is not None:
+            tier = price * cheap_hours[plan] if price is not None else None
         cheap[plan] = tier
         monthly[plan] = fleet + tier if fleet is not None and tier is not None else None
 

@@ -282,12 +282,13 @@ def design_file_get(request: HttpRequest, pk: int):
 @api.get("/designs/{pk}/kubernetes", response={200: s.KubernetesOut, **READ}, tags=["designs"])
 def design_kubernetes(request: HttpRequest, pk: int):
     """Kubernetes manifests for the design's serving tier (as the design page's Kubernetes tab),
-    or what is missing for them (`ok` false, `missing` lists it)."""
+    or what is missing for them (`ok` false, `missing` lists it), or why the design cannot run as
+    designed (`ok` false, `cannot_run` says it; no manifests for what cannot run)."""
     design = get_design_for_user(request, pk)
     assessment = design_assessment(design)
     result = deploy.generate(dict(assessment.document), assessment.facts.tree, name=design.name)
-    return {"ok": result.ok, "missing": list(result.missing), "documents": result.documents, "yaml": result.yaml,
-            "filename": deploy.yaml_filename(design.name)}
+    return {"ok": result.ok, "missing": list(result.missing), "cannot_run": result.cannot_run,
+            "documents": result.documents, "yaml": result.yaml, "filename": deploy.yaml_filename(design.name)}
 
 
 # --- assessment ----------------------------------------------------------------------------------

@@ -196,8 +196,12 @@ class DesignFileImportIn(Strict):
 
 
 class KubernetesOut(Schema):
-    ok: bool = Field(description="False while the design lacks what the manifests need (see `missing`).")
+    ok: bool = Field(description="False while the design lacks what the manifests need (see `missing`), or "
+                                 "when it cannot run as designed (see `cannot_run`).")
     missing: list[str]
+    cannot_run: str = Field("", description="'Cannot run as designed: <the reason>' when the model does not fit "
+                                            "its replica or no batch meets the budget (then no manifests); "
+                                            "empty otherwise.")
     documents: list[dict[str, Any]]
     yaml: str
     filename: str

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from django.utils.safestring import mark_safe
 
 from engine import vocabulary
-from engine.facts import Facts, build_facts, fact_reference
+from engine.facts import Facts, build_facts, cannot_run, fact_reference
 from engine.facts.explain import blockers, formula_for
 from engine.facts.methodology import inline_parts, methodology
 
@@ -55,6 +55,22 @@ PANEL: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("capacity.utilisation_average_pct", "Fleet load on average"),
     )),
 )
+# One replica's memory, after the capacity section (issue 25); the KV-cache rows and the estimated
+# token times only for generative designs, which have them.
+MEMORY_PANEL: tuple[str, tuple[tuple[str, str], ...]] = ("Memory (one replica)", (
+    ("memory.weights_gb", "Weights"),
+    ("memory.kv_bytes_per_token", "KV cache per token"),
+    ("memory.kv_cache_gb", "KV cache for the batch asked"),
+    ("memory.required_gb", "Memory needed"),
+    ("memory.usable_gb", "Memory usable"),
+    ("memory.max_concurrent_sequences", "Sequences the KV cache holds"),
+    ("memory.fits", "Fits"),
+))
+GENERATIVE_ONLY = frozenset({"memory.kv_bytes_per_token", "memory.kv_cache_gb", "memory.max_concurrent_sequences",
+                             "capacity.estimate.time_to_first_token_ms",
+                             "capacity.estimate.time_per_output_token_ms"})
+TOKEN_TIMES = (("capacity.estimate.time_to_first_token_ms", "Estimated time to first token"),
+               ("capacity.estimate.time_per_output_token_ms", "Estimated time per output token"))
 # The shape's own section, shown first for batch and streaming designs.
 SHAPE_PANELS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "batch": ("Batch job", (
@@ -198,6 +214,11 @@ class Numbers:
     def blocked_by_invalid(self) -> tuple[NotComputed, ...]:
         return tuple(n for n in self.not_computed if n.invalid)
 
+    @property
+    def cannot_run(self) -> str:
+        """'Cannot run as designed: <reason>' when the plan found the design cannot run, else ''."""
+        return cannot_run(self.facts.tree)
+
     def number(self, path: str, label: str = "") -> Number:
         return _number(self.facts, path, label)
 
@@ -256,10 +277,14 @@ def numbers_from_facts(facts: Facts) -> Numbers:
     timing = facts.get("requirements.workload_timing")
     shape = timing if timing in SHAPE_PANELS else "online"
     labels = SHAPE_LABELS.get(shape, {})
+    generative = facts.get("requirements.workload_type") == "generative"
     panel = ((SHAPE_PANELS[shape],) if shape in SHAPE_PANELS else ()) + tuple(
-        (title, rows) for title, rows in PANEL if title not in SHAPE_OMITS.get(shape, ()))
+        (title, rows + (TOKEN_TIMES if title == "Latency budget" else ())) for title, rows in PANEL
+        if title not in SHAPE_OMITS.get(shape, ())) + (MEMORY_PANEL,)
     sections = tuple(
-        (title, tuple(_number(facts, path, labels.get(path, label)) for path, label in rows)) for title, rows in panel
+        (title, tuple(_number(facts, path, labels.get(path, label)) for path, label in rows
+                      if generative or path not in GENERATIVE_ONLY))
+        for title, rows in panel
     )
     chosen = facts.get("cost.pricing_model")
     negotiated = set(facts.get("cost.negotiated_plans") or ())
@@ -302,7 +327,14 @@ def numbers_from_facts(facts: Facts) -> Numbers:
     )
 
 
+# The numbers that need a fleet: none exists for a design that cannot run.
+_FLEET_PATHS = ("capacity.", "cost.", "batch.", "streaming.")
+
+
 def _not_computed(facts: Facts, number: Number) -> NotComputed:
+    reason = cannot_run(facts.tree)
+    if reason and number.path.startswith(_FLEET_PATHS):
+        return NotComputed(number.path, number.label, reason[0].lower() + reason[1:], False)
     waiting = blockers(facts, number.path)
     if waiting:
         parts = [f"{b.label} is invalid ({_sentence(b.message, b.label)})" if b.reason == "invalid"

@@ -26,10 +26,13 @@ def design_kubernetes(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def design_kubernetes_yaml(request: HttpRequest, pk: int) -> HttpResponse:
-    """The manifests as a file; 409 with the list of what is missing while the design is
-    incomplete (it exists, so not 404: its state conflicts with what was asked)."""
+    """The manifests as a file; 409 (the design exists, its state conflicts with what was asked)
+    with the reason when it cannot run as designed, or with the list of what is missing while it
+    is incomplete."""
     design = get_design_for_user(request, pk)
     result = _manifests(design)
+    if result.cannot_run:
+        return HttpResponse(result.cannot_run, status=409, content_type="text/plain; charset=utf-8")
     if not result.ok:
         text = "The design is incomplete: the Kubernetes manifests need\n" + "".join(f"- {m}\n" for m in result.missing)
         return HttpResponse(text, status=409, content_type="text/plain; charset=utf-8")

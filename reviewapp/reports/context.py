@@ -17,6 +17,7 @@ import engine.design as schema
 from engine import vocabulary
 from engine.charts import benchmark_figures, cost_by_plan, latency_budget_breakdown
 from engine.deploy import generate as generate_manifests
+from engine.facts import cannot_run
 from reviewapp.designs.export import field_value
 from reviewapp.designs.models import Design
 from reviewapp.reviews.models import Milestone
@@ -268,6 +269,7 @@ def _numbers(snapshot: Mapping[str, Any], charts: list) -> dict[str, Any]:
     catalog = snapshot.get("catalog") or {}
     gpu_entry = catalog.get("gpu_entry") or {}
     return {
+        "cannot_run": cannot_run(snapshot.get("facts") or {}),
         "sections": sections, "cost_rows": cost_rows, "cost_chart": cost_chart, "chosen_plan": chosen,
         "budget_rows": budget_rows, "build_vs_buy": [_number_row(n) for n in numbers.get("build_vs_buy") or []],
         "warnings": [w.get("message", str(w)) if isinstance(w, dict) else str(w) for w in numbers.get("warnings") or []],
@@ -610,7 +612,8 @@ def _kubernetes(snapshot: Mapping[str, Any]) -> dict[str, Any]:
     render time: deterministic, so a milestone's appendix reads the same forever."""
     result = generate_manifests(dict(snapshot.get("inputs") or {}), dict(snapshot.get("facts") or {}),
                                 name=(snapshot.get("design") or {}).get("name") or "")
-    return {"yaml": result.yaml, "missing": list(result.missing), "documents": len(result.documents)}
+    return {"yaml": result.yaml, "missing": list(result.missing), "documents": len(result.documents),
+            "cannot_run": result.cannot_run}
 
 
 def _toc(context: Mapping[str, Any]) -> list[tuple[str, str]]:

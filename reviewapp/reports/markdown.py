@@ -107,6 +107,8 @@ def report_markdown(context: Mapping[str, Any]) -> str:
 
     numbers = context["numbers"]
     out += ["## The numbers", ""]
+    if numbers.get("cannot_run"):
+        out += [f"**{inline(numbers['cannot_run'])}** No replicas, cost or manifests are planned for it.", ""]
     out += [f"- **{key}**: {inline(meaning)}" for key, meaning in context["provenance"]] + [""]
     for section in numbers["sections"]:
         out += [f"### {inline(section['title'])}", ""] + _numbers(section["rows"])
@@ -193,6 +195,8 @@ def report_markdown(context: Mapping[str, Any]) -> str:
         # a fence longer than any run of backticks in the text (a model name could hold some)
         fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", kubernetes["yaml"])), default=0))
         out += [f"{fence}yaml", kubernetes["yaml"].rstrip("\n"), fence, ""]
+    elif kubernetes.get("cannot_run"):
+        out += [f"Not generated. {inline(kubernetes['cannot_run'])}", ""]
     else:
         out += ["Not generated: the design lacks", ""] + [f"- {inline(m)}" for m in kubernetes["missing"]] + [""]
     return "\n".join(out).rstrip() + "\n"

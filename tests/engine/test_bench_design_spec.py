@@ -26,7 +26,7 @@ from engine.bench.design_spec import (
 )
 from engine.design import empty_design, example_design
 from engine.facts import build_facts
-from engine.facts.benchmark import BenchmarkFacts
+from engine.facts.benchmark import GENERATIVE_MEASUREMENTS, BenchmarkFacts
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
@@ -125,7 +125,8 @@ def test_values_beyond_the_benchmarks_limits_are_moved_into_them_with_a_note():
     design = tiny_design()
     design["requirements"].update(model_params_billions=50.0, sequence_length_tokens=1_000_000, peak_qps=0.01,
                                   average_qps=0.005)
-    design["architecture"].update(max_batch_size=4096)
+    # 8 GPUs a replica: 200 GB of fp32 weights must fit somewhere for the plan to have replicas at all
+    design["architecture"].update(max_batch_size=4096, gpus_per_replica=8)
     derived = spec_from_facts(facts_of(design))
     spec = derived.spec
     assert spec["model"]["params"] == 2_000_000_000  # the MLP cap
@@ -335,8 +336,8 @@ def test_the_derived_spec_runs_and_its_result_passes_the_upload_check(tiny_run):
         assert dt.datetime.fromisoformat(m["measured_at"]) >= dt.datetime.fromisoformat(result["started_at"])
         assert upload["provenance"] == result["provenance"]
         assert any("short" in n for n in upload["notes"])  # 300 queries: not a p99 claim
-    # Every BenchmarkFacts input is there, and build_facts takes the measurement.
-    inputs = set(BenchmarkFacts.__dataclass_fields__) - {"available", "meets_p99_target"}
+    # Every BenchmarkFacts input of the server scenario is there, and build_facts takes the measurement.
+    inputs = set(BenchmarkFacts.__dataclass_fields__) - {"available", "meets_p99_target", *GENERATIVE_MEASUREMENTS}
     assert inputs <= set(m)
     facts = build_facts(tiny_design(), measurements=m)
     assert facts.tree["benchmark"]["available"] is True

@@ -72,6 +72,11 @@ def test_valid_manifests_that_agree_with_the_capacity_facts_or_the_missing_input
     document["architecture"]["max_replicas"] = choices["max_replicas"]
     facts = facts_of(document)
     result = generate(document, facts, name="prop")
+    if facts["capacity"]["feasible"] is False:  # issue 25: no manifest for what cannot run
+        assert result.yaml == "" and result.documents == [] and result.missing == ()
+        assert result.cannot_run == f"Cannot run as designed: {facts['capacity']['infeasible_reason']}"
+        return
+    assert result.cannot_run == ""
     if result.missing:
         assert result.yaml == "" and result.documents == []
         assert all("(" in m and ")" in m for m in result.missing)

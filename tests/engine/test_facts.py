@@ -50,8 +50,8 @@ def test_reference_rows_are_unique_and_complete():
         assert set(row) == {"path", "unit", "description", "type"}
         assert row["description"] and row["type"]
     tops = {r["path"].split(".")[0] for r in rows}
-    assert tops == {"requirements", "architecture", "traffic", "latency_budget", "data_volume", "capacity", "cost",
-                    "batch", "streaming", "benchmark"}
+    assert tops == {"requirements", "architecture", "traffic", "latency_budget", "data_volume", "memory", "capacity",
+                    "cost", "batch", "streaming", "benchmark"}
     by_path = {r["path"]: r for r in rows}
     assert by_path["requirements.latency_p99_ms"]["unit"] == "ms"
     assert by_path["cost.monthly_usd.spot"]["unit"] == "USD/month"

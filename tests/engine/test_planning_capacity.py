@@ -31,46 +31,65 @@ def test_the_budget_limits_the_batch():
     assert est.per_replica_qps == pytest.approx(15 / 1.96e-3)  # 7,653 req/s
 
 
+# A 10 B decoder with an explicit shape: KV bytes per token = 2 x 40 x 8 x 128 x 2 B = 163,840 B.
+SHAPE = {"layers": 40, "kv_heads": 8, "head_dim": 128}
+
+
 def test_it_estimates_llm_decode():
     est = estimate_throughput(gpu=GPU, params_billions=10, dtype="bf16", generative=True, input_tokens=1000,
-                              output_tokens=100, max_batch_size=64, inference_budget_ms=3000)
-    # weights 20 GB; read = 20e9 / 1.2e12 = 16.667 ms per decode step (memory bound below B = 333)
-    # prefill = 2 x 1e10 x 1000 / 4e14 = 50 ms per request
-    # latency(B) = 50 B + 100 x 16.667 <= 3000  ->  B <= 26.67  ->  B = 26, latency = 2966.67 ms
-    assert est.batch_size == 26
-    assert est.latency_ms == pytest.approx(1300 + 1666.667, rel=1e-6)
-    assert est.per_replica_qps == pytest.approx(26 / 2.9666667, rel=1e-6)  # 8.76 req/s
-    assert est.time_per_output_token_ms == pytest.approx(16.667, rel=1e-3)
-    assert est.time_to_first_token_ms == pytest.approx(66.667, rel=1e-3)  # prefill + one step
-    assert est.bound == "memory"
+                              output_tokens=100, max_batch_size=64, inference_budget_ms=3000, **SHAPE)
+    # weights 20 GB, read at 2000e9 x 0.6 = 1.2e12 B/s: 16.667 ms; each sequence adds its KV cache,
+    # (1000 + 100 / 2) tokens x 163,840 B = 172 MB, 0.14336 ms a step
+    # compute: 2 x 1e10 x B x (1 + 1000 / 100) / 4e14 = 0.55 B ms (chunked prefill rides the steps)
+    # TPOT(B) = max(16.667 + 0.14336 B, 0.55 B); prefill = max(16.667, 2 x 1e10 x 1000 / 4e14 = 50) ms
+    # latency(B) = 50 + TPOT(B) + 99 x TPOT(B) <= 3000  ->  TPOT <= 29.5  ->  B = 53 (compute bound)
+    assert est.batch_size == 53
+    assert est.time_per_output_token_ms == pytest.approx(0.55 * 53)
+    assert est.time_to_first_token_ms == pytest.approx(50 + 0.55 * 53)
+    assert est.latency_ms == pytest.approx(50 + 100 * 0.55 * 53)
+    assert est.per_replica_qps == pytest.approx(53 / 2.965)  # 17.9 req/s
+    assert est.output_tokens_per_s == pytest.approx(53 / 2.965 * 100)
+    assert est.bound == "compute" and est.kv_capped is False and est.feasible is True
+
+
+def test_the_decode_step_reads_the_batch_kv_cache():
+    est = estimate_throughput(gpu=GPU, params_billions=10, dtype="bf16", generative=True, input_tokens=1000,
+                              output_tokens=100, max_batch_size=32, inference_budget_ms=3000, **SHAPE)
+    # B = 32 (the max): memory 16.667 + 32 x 0.14336 = 21.254 ms > compute 17.6 ms
+    assert est.batch_size == 32 and est.bound == "memory"
+    assert est.time_per_output_token_ms == pytest.approx(20e9 / 1.2e9 + 32 * 1050 * 163_840 / 1.2e9)
 
 
 def test_quantization_speeds_up_the_estimate():
     est = estimate_throughput(gpu=GPU, params_billions=10, dtype="fp8", generative=True, input_tokens=1000,
-                              output_tokens=100, max_batch_size=64, inference_budget_ms=3000)
-    # fp8: weights 10 GB, read 8.333 ms; compute 2000e12 x 0.4 = 8e14 -> prefill 25 ms
-    # latency(64) = 25 x 64 + 100 x 8.333 = 2433.3 ms <= 3000 -> B = 64 (the max)
+                              output_tokens=100, max_batch_size=64, inference_budget_ms=3000, **SHAPE)
+    # fp8: weights 10 GB (8.333 ms), KV 1 B per element (0.0717 ms per sequence), compute 8e14: 0.275 B ms
+    # latency(64) = 25 (prefill) + 100 x max(8.333 + 4.588, 17.6) = 1785 ms <= 3000 -> B = 64 (the max)
     assert est.batch_size == 64
-    assert est.per_replica_qps == pytest.approx(64 / 2.4333333, rel=1e-6)  # 26.3 req/s
+    assert est.per_replica_qps == pytest.approx(64 / 1.785, rel=1e-6)  # 35.9 req/s
     assert est.serving_dtype == "fp8"
 
 
 def test_it_flags_a_model_that_does_not_fit():
     est = estimate_throughput(gpu=GPU, params_billions=70, dtype="bf16", generative=True, input_tokens=100,
                               output_tokens=10)
-    # 140 GB of weights > 0.9 x 80 GB
-    assert est.fits_in_memory is False
-    assert any(n.severity == "error" for n in est.notes)
+    # 140 GB of weights > 0.9 x 80 GB: it cannot run, so there is no throughput at all
+    assert est.fits_in_memory is False and est.feasible is False and est.per_replica_qps is None
+    assert [n.severity for n in est.notes if n.path == "capacity.estimate.feasible"] == ["error"]
+    assert est.infeasible_reason.startswith("the weights (140.0 GB in bf16)")
     two = estimate_throughput(gpu=GPU, params_billions=70, dtype="bf16", gpus_per_replica=2, generative=True,
                               input_tokens=100, output_tokens=10)
-    assert two.fits_in_memory is True and two.replica_memory_gb == 160
+    assert two.fits_in_memory is True and two.replica_memory_gb == 160 and two.feasible is True
 
 
 def test_it_says_when_even_batch_one_misses_the_budget():
     est = estimate_throughput(gpu=GPU, params_billions=10, generative=True, input_tokens=1000, output_tokens=100,
-                              max_batch_size=8, inference_budget_ms=1000)
+                              max_batch_size=8, inference_budget_ms=1000, **SHAPE)
+    # latency(1) = 50 + 100 x (16.667 + 0.143) = 1731 ms > 1000 ms: no batch meets the budget
     assert est.batch_size == 1 and est.meets_budget is False
-    assert any("exceeds the inference budget" in n.message for n in est.notes)
+    assert est.feasible is False and est.per_replica_qps is None
+    assert est.latency_ms == pytest.approx(50 + 100 * (20e9 + 1050 * 163_840) / 1.2e9)
+    assert any(n.message.startswith("Cannot run as designed: even one request") for n in est.notes)
 
 
 def test_it_needs_a_gpu_and_a_size():
@@ -99,6 +118,21 @@ def test_caches_and_tiers_reduce_model_load():
     # 100 x (1 - 0.2) x (1 - 0.25) = 60 req/s -> ceil(60 / 5) = 12
     assert plan.model_peak_qps == pytest.approx(60)
     assert plan.replicas == 12
+
+
+def test_a_cheaper_tier_is_its_own_fleet_with_its_own_minimum():
+    plan = plan_capacity(peak_qps=100, average_qps=10, per_replica_qps=10, target_utilisation_pct=50,
+                         gpus_per_replica=2, cache_hit_rate_pct=20, cheap_tier_share_pct=25,
+                         cheap_tier_cost_ratio_pct=10, failure_domains=2)
+    # 100 x 0.8 x 0.25 = 20 req/s to the cheap tier; one cheap GPU serves 10 / 2 / 0.1 = 50 req/s
+    assert plan.cheap_tier_peak_qps == pytest.approx(20)
+    assert plan.cheap_tier_per_replica_qps == pytest.approx(50)
+    # ceil(20 / (50 x 0.5)) = 1, survive losing one of 2 zones: 2 x ceil(1 / 1) = 2
+    assert plan.cheap_tier_replicas == 2
+    # 2 req/s on average still keeps one replica in each zone: the tier's own minimum
+    assert plan.cheap_tier_replicas_average == 2
+    none = plan_capacity(peak_qps=100, per_replica_qps=10, cheap_tier_share_pct=0)
+    assert none.cheap_tier_replicas is None
 
 
 def test_min_and_max_replicas():

@@ -52,12 +52,15 @@ def test_the_budget_warning_reads_like_the_issue():
     assert "exceeds the GPU budget ($2,086) by 40 %" in cost.notes[0].message
 
 
-def test_a_cheaper_tier_costs_its_share():
-    cost = plan_cost(gpu=GPU, replicas=1, per_replica_qps=10, target_utilisation_pct=50,
-                     cheap_tier_requests_per_month=1_000_000, cheap_tier_cost_ratio_pct=10)
-    # a main request costs 4 $/h / (10 x 0.5 x 3600 req/h) = 0.000222 $; cheap: 10 % of it
-    assert cost.cheap_tier_monthly_usd == pytest.approx(1_000_000 * 4 / 18_000 * 0.1)  # 22.22
-    assert cost.monthly_usd.on_demand == pytest.approx(2920 + 22.2222, rel=1e-5)
+def test_a_cheaper_tier_is_billed_as_its_own_fleet():
+    cost = plan_cost(gpu=GPU, replicas=1, cheap_tier_replicas=2, cheap_tier_replicas_average=1, autoscaled=True,
+                     peak_hours_per_day=4)
+    # main: one replica all month, 730 h x 4 $; cheap tier: 2 replicas for the 4 peak hours, 1 the other 20
+    cheap_hours = 365 / 12 * (1 * 20 + 2 * 4)
+    assert cost.cheap_tier_monthly_usd == pytest.approx(cheap_hours * 4)
+    assert cost.monthly_usd.on_demand == pytest.approx(2920 + cheap_hours * 4)
+    # reserved capacity is paid around the clock, the cheap tier's peak fleet too
+    assert cost.monthly_usd.reserved_1y == pytest.approx((1 + 2) * 730 * 3)
 
 
 def test_build_vs_buy():

@@ -1,11 +1,12 @@
 """Property tests: the plan moves the way common sense says it must."""
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine.design import example_design
 from engine.facts import build_facts
-from engine.planning import plan_capacity, plan_cost, shipped_catalog
+from engine.planning import estimate_throughput, plan_capacity, plan_cost, shipped_catalog
 
 CATALOG = shipped_catalog()
 qps = st.floats(min_value=0, max_value=1e6, allow_nan=False)
@@ -115,3 +116,88 @@ def test_more_peak_traffic_never_costs_less(a, b):
         return build_facts(design).tree["cost"]["monthly_usd"]["selected"]
 
     assert monthly(low) <= monthly(high) * (1 + 1e-9)
+
+
+# --- LLM planning (issue 25): the KV cache and the load move the fleet one way only
+GPU_KEYS = [key for key, gpu in CATALOG["gpus"].items() if gpu.get("kind", "gpu") == "gpu"]
+llm_options = st.fixed_dictionaries({
+    "gpu_key": st.sampled_from(GPU_KEYS),
+    "params_billions": st.floats(0.5, 200),
+    "dtype": st.sampled_from(["bf16", "fp16", "fp8", "int8", "int4"]),
+    "gpus_per_replica": st.integers(1, 8),
+    "input_tokens": st.integers(0, 32_000),
+    "output_tokens": st.integers(1, 4_000),
+    "max_batch_size": st.integers(1, 1024),
+    "inference_budget_ms": st.one_of(st.none(), st.floats(50, 600_000)),
+    "ttft_target_ms": st.one_of(st.none(), st.floats(5, 20_000)),
+    "tpot_target_ms": st.one_of(st.none(), st.floats(2, 500)),
+    "layers": st.integers(1, 128),
+    "head_dim": st.sampled_from([64, 128, 256]),
+    "prompt_cache_hit_rate_pct": pct,
+})
+
+
+def _llm(options, **changes):
+    o = {**options, **changes}
+    return estimate_throughput(gpu=CATALOG["gpus"][o.pop("gpu_key")], generative=True, **o)
+
+
+def _replicas(estimate, peak_qps) -> float:
+    """Replicas for the peak; a design that cannot run needs infinitely many."""
+    plan = plan_capacity(peak_qps=peak_qps, per_replica_qps=estimate.per_replica_qps,
+                         infeasible_reason=estimate.infeasible_reason)
+    return float("inf") if plan.replicas is None else plan.replicas
+
+
+@settings(max_examples=300, deadline=None)
+@given(llm_options, st.integers(1, 64), st.integers(1, 64), st.floats(0.01, 1e4))
+def test_a_larger_kv_cache_never_serves_more_or_needs_fewer_replicas(options, a, b, peak):
+    few, many = sorted((a, b))
+    small, large = _llm(options, kv_heads=few), _llm(options, kv_heads=many)
+    assert (large.per_replica_qps or 0.0) <= (small.per_replica_qps or 0.0) * (1 + 1e-9)
+    assert _replicas(large, peak) >= _replicas(small, peak)
+    if small.memory.max_concurrent_sequences is not None:
+        assert large.memory.max_concurrent_sequences <= small.memory.max_concurrent_sequences
+    if large.feasible:
+        assert small.feasible
+        assert large.time_per_output_token_ms >= small.time_per_output_token_ms * (1 - 1e-9) or \
+            large.batch_size < small.batch_size
+
+
+@settings(max_examples=300, deadline=None)
+@given(llm_options, st.integers(1, 64), st.floats(0.01, 1e4), st.floats(0.01, 1e4))
+def test_more_load_never_needs_fewer_replicas_for_an_llm(options, kv_heads, a, b):
+    low, high = sorted((a, b))
+    estimate = _llm(options, kv_heads=kv_heads)
+    assert _replicas(estimate, low) <= _replicas(estimate, high)
+
+
+@settings(max_examples=300, deadline=None)
+@given(llm_options, st.integers(1, 64))
+def test_ttft_tpot_and_latency_are_one_model(options, kv_heads):
+    est = _llm(options, kv_heads=kv_heads)
+    if est.latency_ms is None:
+        return
+    tokens_out = options["output_tokens"]
+    assert est.latency_ms == pytest.approx(est.time_to_first_token_ms
+                                           + (tokens_out - 1) * est.time_per_output_token_ms)
+    if est.feasible:
+        assert est.batch_size <= options["max_batch_size"]
+        assert est.batch_size <= max(est.memory.max_concurrent_sequences or est.batch_size, 1)
+        assert est.memory.runs
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 40_000), st.integers(1, 40_000), st.floats(1, 500))
+def test_longer_prompts_never_shrink_the_demo_fleet(a, b, peak):
+    """Through the whole facts tree: a longer prompt is a larger KV cache (and a longer prefill)."""
+    short, long_ = sorted((a, b))
+
+    def replicas(tokens: int) -> float:
+        design = example_design()
+        design["requirements"].update(input_tokens_per_request=tokens, peak_qps=peak, average_qps=peak / 3,
+                                      sequence_length_tokens=None, latency_p99_ms=600_000.0)
+        value = build_facts(design).get("capacity.replicas")
+        return float("inf") if value is None else value
+
+    assert replicas(short) <= replicas(long_)

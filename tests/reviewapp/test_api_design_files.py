@@ -93,3 +93,14 @@ def test_manifests_of_a_complete_design_and_what_an_empty_one_misses(api_for, me
     empty = Design.objects.create(team=team, name="Empty", inputs=copy.deepcopy({}))
     body = api.get(f"/designs/{empty.pk}/kubernetes").json()
     assert body["ok"] is False and body["missing"] and body["yaml"] == "" and body["documents"] == []
+
+
+def test_manifests_of_a_design_that_cannot_run_are_refused_with_the_reason(api_for, member, saved):
+    inputs = copy.deepcopy(example_design())
+    inputs["requirements"].update(model_params_billions=70.0, model_layers=80)
+    inputs["architecture"].update(gpu_type="l4-24gb", quantization="none")
+    Design.objects.filter(pk=saved.pk).update(inputs=inputs)
+    body = api_for(member).get(f"/designs/{saved.pk}/kubernetes").json()
+    assert body["ok"] is False and body["yaml"] == "" and body["documents"] == [] and body["missing"] == []
+    assert body["cannot_run"].startswith("Cannot run as designed: the weights (140.0 GB in bf16)")
+    assert api_for(member).get(f"/designs/{saved.pk}/kubernetes").json()["cannot_run"] == body["cannot_run"]

@@ -195,3 +195,42 @@ def test_the_pdf_has_the_appendix_in_its_outline_and_text(complete, milestone):
     assert "Appendix: Kubernetes manifests" in outline_titles(pdf)
     text = pdf_text(pdf)
     assert "kind: HorizontalPodAutoscaler" in text and "vllm:num_requests_waiting" in text
+
+
+# --- a design that cannot run as designed (issue 25): no manifests, the one reason, 409 on export
+
+def _cannot_run() -> dict:
+    inputs = example_design()
+    inputs["requirements"].update(model_params_billions=70.0, model_layers=80)
+    inputs["architecture"].update(gpu_type="l4-24gb", quantization="none")
+    return inputs
+
+
+@pytest.fixture
+def too_big(design):
+    Design.objects.filter(pk=design.pk).update(inputs=_cannot_run())
+    design.refresh_from_db()
+    return design
+
+
+def test_a_design_that_cannot_run_shows_the_reason_and_no_yaml(client_for, member, too_big):
+    response = client_for(member).get(page(too_big))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="kubernetes-cannot-run"' in html
+    assert "Cannot run as designed: the weights (140.0 GB in bf16)" in html
+    assert "kubernetes-yaml" not in html and 'id="kubernetes-missing"' not in html
+    assert download(too_big) not in html
+
+
+def test_the_download_of_a_design_that_cannot_run_is_409_with_the_reason(client_for, member, too_big):
+    response = client_for(member).get(download(too_big))
+    assert response.status_code == 409
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode().startswith("Cannot run as designed: the weights (140.0 GB in bf16)")
+    assert "Content-Disposition" not in response
+
+
+def test_an_outsider_cannot_learn_why_a_design_cannot_run(client_for, outsider, too_big):
+    assert client_for(outsider).get(download(too_big)).status_code == 404
+    assert client_for(outsider).get(page(too_big)).status_code == 404

@@ -64,8 +64,8 @@ def test_a_member_reads_a_numbers_definition_formula_and_provenance(client_for, 
     assert "<h1>" in page and demo.name in page  # its own page, for links and no JavaScript
     assert "before redundancy" in page  # the definition
     assert "ceil(<code>capacity.model_peak_qps</code> ÷ (<code>capacity.per_replica_qps</code>" in page
-    # With the demo's values: 70 x 0.85 x 0.7 = 41.65 req/s at the model, 27.2 req/s a replica, 70 %.
-    assert re.search(r"ceil\(41\.6 ÷ \(27\.2 × 70 %\)\) = <strong>3 replicas</strong>", page), page
+    # With the demo's values: 70 x 0.85 x 0.7 = 41.65 req/s at the model, 34.3 req/s a replica, 70 %.
+    assert re.search(r"ceil\(41\.6 ÷ \(34\.3 × 70 %\)\) = <strong>2 replicas</strong>", page), page
     assert '<span class="prov estimated">estimated</span>' in page
     assert "<code>capacity.target_utilisation_pct</code>" in page  # what it reads, with provenance
 
@@ -238,3 +238,52 @@ def test_a_number_row_written_once_is_not_reused_for_an_equal_value_of_another_t
     assert ">1</td>" in as_int.row("") and as_int.row("/designs/1/numbers/") != as_int.row("")
     unhashable = Number("x.list", "List", [1, 2], None, "derived", "")
     assert unhashable.row("") == unhashable.row("")
+
+
+# --- a design that cannot run as designed (issue 25) ------------------------------------------
+
+def test_the_panel_says_cannot_run_as_designed_once_and_shows_no_fleet_or_cost(client_for, member, design):
+    inputs = example_design()
+    inputs["requirements"].update(model_params_billions=70.0, model_layers=80)
+    inputs["architecture"].update(gpu_type="l4-24gb", quantization="none")
+    design.inputs = inputs
+    design.save(update_fields=["inputs"])
+    response = client_for(member).get(reverse("designs:detail", args=[design.pk]))
+    page = response.content.decode()
+    numbers = response.context["numbers"]
+    assert numbers.cannot_run.startswith("Cannot run as designed: the weights (140.0 GB in bf16)")
+    assert page.count('data-testid="cannot-run"') == 1
+    assert page.count("Cannot run as designed") == 2  # the banner and its one warning, not one per number
+    assert "No cost: the design cannot run as designed." in page
+    assert re.search(r'data-path="capacity.replicas">—<', page)
+    assert re.search(r'data-path="cost.monthly_usd.selected">—<', page) or \
+        numbers.facts.get("cost.monthly_usd.selected") is None
+    not_computed = {n.path: n.reason for n in numbers.not_computed}
+    assert not_computed["capacity.replicas"].startswith("cannot run as designed: the weights")
+    # the stored design is what was shown: a GET writes nothing
+    design.refresh_from_db()
+    assert design.inputs["architecture"]["gpu_type"] == "l4-24gb"
+
+
+def test_a_design_that_runs_has_no_cannot_run_banner(client_for, member, demo):
+    page = client_for(member).get(reverse("designs:detail", args=[demo.pk])).content.decode()
+    assert 'data-testid="cannot-run"' not in page and "Cannot run as designed" not in page
+
+
+def test_the_memory_numbers_are_in_the_panel_and_explained_on_demand(client_for, member, demo):
+    page = client_for(member).get(reverse("designs:detail", args=[demo.pk])).content.decode()
+    assert "<caption>Memory (one replica)</caption>" in page
+    # the demo: 2 x 32 layers x 8 KV heads x 128 x 1 B (fp8) = 65,536 B a token
+    assert re.search(r'data-path="memory.kv_bytes_per_token">65,536<', page)
+    assert re.search(r'data-path="capacity.estimate.time_per_output_token_ms">[\d.]+<', page)
+    response = client_for(member).get(number_url(demo, "memory.kv_bytes_per_token"))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "<code>memory.kv_heads</code>" in text and "2 × 32 × 8 × 128 × 1" in text
+
+
+def test_a_non_generative_design_shows_no_kv_cache_rows(client_for, member, design):
+    design.inputs = BATCH
+    design.save(update_fields=["inputs"])
+    page = client_for(member).get(reverse("designs:detail", args=[design.pk])).content.decode()
+    assert 'data-path="memory.weights_gb"' in page and 'data-path="memory.kv_bytes_per_token"' not in page

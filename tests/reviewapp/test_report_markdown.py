@@ -76,3 +76,22 @@ def test_names_and_free_text_cannot_start_headings_or_pass_html(client_for, owne
             assert tag not in html, tag
         assert "&lt;script&gt;" in html and "Not a chapter" in html
         assert "<th>a</th>" not in html  # the description's table stays text
+
+
+def test_a_design_that_cannot_run_says_so_in_the_numbers_and_the_manifests_appendix(
+        client_for, member, owner, published, filled_design):
+    inputs = dict(filled_design.inputs)
+    inputs["requirements"] = {**inputs["requirements"], "model_params_billions": 70.0, "model_layers": 80}
+    inputs["architecture"] = {**inputs["architecture"], "gpu_type": "l4-24gb", "quantization": "none"}
+    filled_design.inputs = inputs
+    filled_design.save(update_fields=["inputs"])
+    milestone = milestone_create(design=filled_design, user=owner, name="Too big")
+    text = client_for(member).get(reverse("reports:milestone_md", args=[filled_design.pk, milestone.number])) \
+        .content.decode()
+    reason = milestone.snapshot["facts"]["capacity"]["infeasible_reason"]
+    assert reason.startswith("the weights (140.0 GB in bf16)")
+    numbers = text.split("## The numbers", 1)[1].split("\n## ", 1)[0]
+    assert numbers.count(f"**Cannot run as designed: {reason}** No replicas, cost or manifests") == 1
+    assert "| Replicas at peak | — |" in numbers or "| Replicas at peak | —" in numbers
+    appendix = text.split("## Appendix: Kubernetes manifests", 1)[1]
+    assert f"Not generated. Cannot run as designed: {reason}" in appendix and "```yaml" not in appendix
