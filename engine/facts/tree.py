@@ -233,6 +233,7 @@ def build_facts(
         "online": entered("requirements.workload_timing") == "online",
         "api_in": entered("architecture.api_price_per_1m_input_tokens_usd"),
         "api_out": entered("architecture.api_price_per_1m_output_tokens_usd"),
+        "bought": entered("architecture.serving_framework") == "managed_api",
         "measured_qps": measured_qps,
     }
     estimate, capacity, cost, batch_plan = _fleet(plan_inputs, traffic)
@@ -387,6 +388,7 @@ def _fleet(p: Mapping[str, Any], traffic: TrafficPlan, *, caches: bool = True, t
                                          price_per_1m_output_usd=p["api_out"]),
         monthly_budget_usd=p["budget"],
         online=p["online"],
+        bought=p["bought"],
     )
     if p["batch"]:
         batch = with_costs(batch, {plan: getattr(cost.monthly_usd, plan) for plan in (*PLANS, "selected")})

@@ -135,6 +135,7 @@ def plan_cost(
     api_monthly_usd: float | None = None,
     monthly_budget_usd: float | None = None,
     online: bool = False,
+    bought: bool = False,
 ) -> CostPlan:
     """Monthly cost of the fleet under every plan, per the billing model in the module docstring.
 
@@ -207,6 +208,14 @@ def plan_cost(
 
     selected_plan = pricing_model if pricing_model in PLANS else "on_demand"
     monthly["selected"] = monthly[selected_plan]
+    if bought:
+        # A managed API runs no fleet of ours: what the design pays is the API's bill for the same
+        # traffic, and no GPU plan applies.
+        monthly = {plan: None for plan in PLANS} | {"selected": finite(api_monthly_usd)}
+        cheap = {plan: None for plan in PLANS}
+        notes.append(Note("cost.monthly_usd.selected", "The model is bought (serving framework: managed API): "
+                                                       "the monthly cost is the API's bill for this traffic; "
+                                                       "there is no GPU fleet to price.", "info"))
     requests, tokens = finite(requests_per_month), finite(tokens_per_month)
     per_1k = {k: (v / requests * 1e3 if v is not None and requests else None) for k, v in monthly.items()}
     per_1m = {k: (v / tokens * 1e6 if v is not None and tokens else None) for k, v in monthly.items()}
@@ -245,7 +254,7 @@ def plan_cost(
 
     api = finite(api_monthly_usd)
     difference = cheaper = None
-    if api is not None and selected is not None:
+    if api is not None and selected is not None and not bought:
         difference = api - selected
         cheaper = "self_hosted" if difference >= 0 else "api"
         if cheaper == "api":
@@ -277,7 +286,7 @@ def plan_cost(
         budget_gap_usd=gap,
         budget_gap_pct=gap_pct,
         within_budget=within,
-        build_vs_buy=BuildVsBuy(api, selected, difference, cheaper),
+        build_vs_buy=BuildVsBuy(api, None if bought else selected, difference, cheaper),
         notes=tuple(notes),
     )
 
