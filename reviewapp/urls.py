@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("designs/", include("reviewapp.designs.urls")),
     path("designs/", include("reviewapp.reviews.urls")),
+    path("designs/templates/", include("reviewapp.starters.urls")),
     path("checklists/", include("reviewapp.checklists.urls")),
     path("", include("reviewapp.benchmarks.urls")),
     path("", include("reviewapp.reports.urls")),

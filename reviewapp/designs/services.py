@@ -1,6 +1,6 @@
 """Writes to designs. Views call these; they hold the rules and the transactions."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -40,6 +40,30 @@ def design_create(*, team, name: str, description: str, user, inputs: dict | Non
     review_for_design(design=design, user=user)
     history_record(design=design, user=user, kind=Kind.CREATED, summary=f"Created “{design.name}”.")
     return design
+
+
+class DesignNameTakenError(Exception):
+    """The team already has a design of that name (names are unique per team, case-insensitively)."""
+
+    def __init__(self, team, name: str):
+        self.team, self.name = team, name
+        super().__init__(f"{team} already has a design named “{name}”.")
+
+
+def design_import(*, team, loaded, user, name: str = "", description: str | None = None) -> Design:
+    """A new design holding a loaded design file's inputs (engine.designfile.DesignFile): the
+    import page and the templates both create designs this way. `name` and `description` default
+    to the file's. The file's measurements are not imported (a measurement belongs to a benchmark
+    run). Raises DesignNameTakenError and then creates nothing."""
+    name = name or loaded.name
+    if Design.objects.filter(team=team, name__iexact=name).exists():
+        raise DesignNameTakenError(team, name)
+    try:
+        with transaction.atomic():
+            return design_create(team=team, name=name, user=user, inputs=loaded.inputs,
+                                 description=loaded.description if description is None else description)
+    except IntegrityError:  # created by someone else since the check above
+        raise DesignNameTakenError(team, name) from None
 
 
 @transaction.atomic

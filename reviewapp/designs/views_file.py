@@ -3,7 +3,6 @@ file's JSON Schema. The same format `python -m engine assess` gates on in CI (do
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
@@ -61,20 +60,15 @@ def design_file_import(request: HttpRequest) -> HttpResponse:
             form.add_error("file", f"The file was refused ({len(path_errors)} problem"
                                    f"{'s' if len(path_errors) != 1 else ''}); nothing was created.")
         else:
-            name = form.cleaned_data["name"] or loaded.name
-            team = form.cleaned_data["team"]
-            if not form.cleaned_data["name"] and team.designs.filter(name__iexact=name).exists():
-                form.add_error("name", f"{team} already has a design named “{name}” (the file's name): "
-                                       "enter another name.")
+            try:
+                design = services.design_import(team=form.cleaned_data["team"], name=form.cleaned_data["name"],
+                                                loaded=loaded, user=request.user)
+            except services.DesignNameTakenError as exc:
+                form.add_error("name", str(exc) if form.cleaned_data["name"] else
+                               f"{exc.team} already has a design named “{exc.name}” (the file's name): enter another name.")
             else:
-                try:
-                    design = services.design_create(team=team, name=name, description=loaded.description,
-                                                    user=request.user, inputs=loaded.inputs)
-                except IntegrityError:  # created by someone else since the check above
-                    form.add_error("name", f"{team} already has a design named “{name}”.")
-                else:
-                    note = (" The file's benchmark measurements were not imported: upload the result on the "
-                            "Benchmarks page." if loaded.measurements else "")
-                    messages.success(request, f"Imported “{design.name}” from {form.cleaned_data['file'].name}.{note}")
-                    return redirect("designs:detail", pk=design.pk)
+                note = (" The file's benchmark measurements were not imported: upload the result on the "
+                        "Benchmarks page." if loaded.measurements else "")
+                messages.success(request, f"Imported “{design.name}” from {form.cleaned_data['file'].name}.{note}")
+                return redirect("designs:detail", pk=design.pk)
     return render(request, "designs/import_file.html", {"form": form, "path_errors": path_errors}, status=400)

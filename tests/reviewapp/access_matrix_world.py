@@ -68,7 +68,7 @@ def build_world() -> World:
                                    created_by=users["owner"], updated_by=users["owner"])
     run = make_run(design)
     args = {"pk": design.pk, "run_pk": run.pk, "item_key": "req_reviewed", "path": "capacity.replicas",
-            "version_pk": version.pk}
+            "version_pk": version.pk, "template_key": "rag-chat-self-hosted"}
     try:
         from reviewapp.reviews import services as reviews
 

@@ -53,6 +53,9 @@ ROWS: dict[str, tuple[str, str]] = {
     "designs:kubernetes": (TEAM_READ, NOT_ALLOWED),  # manifests generated from the design
     "designs:kubernetes_yaml": (TEAM_READ, NOT_ALLOWED),  # their download (the matrix's design is complete)
     "designs:delete": ("302 404 403 403 200 404", "302 404 403 403 302 404"),  # owners only
+    # templates to start a design from (an empty POST shows the form again)
+    "starters:list": (SIGNED_IN, NOT_ALLOWED),
+    "starters:use": (OWN_TEAM, OWN_TEAM),
     # checklists: the review page and its answers
     "checklists:review": (TEAM_READ, NOT_ALLOWED),
     "checklists:panel": (TEAM_READ, TEAM_READ),
