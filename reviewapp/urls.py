@@ -18,6 +18,7 @@ urlpatterns = [
     path("designs/", include("reviewapp.designs.urls")),
     path("designs/", include("reviewapp.reviews.urls")),
     path("designs/templates/", include("reviewapp.starters.urls")),
+    path("designs/compare/", include("reviewapp.alternatives.urls")),
     path("checklists/", include("reviewapp.checklists.urls")),
     path("", include("reviewapp.benchmarks.urls")),
     path("", include("reviewapp.reports.urls")),

@@ -56,6 +56,9 @@ ROWS: dict[str, tuple[str, str]] = {
     # templates to start a design from (an empty POST shows the form again)
     "starters:list": (SIGNED_IN, NOT_ALLOWED),
     "starters:use": (OWN_TEAM, OWN_TEAM),
+    # alternatives side by side: no picks shows the picker; the PDF needs two or three (400)
+    "alternatives:compare": (SIGNED_IN, NOT_ALLOWED),
+    "alternatives:compare_pdf": ("302 400 400 400 400 400", NOT_ALLOWED),
     # checklists: the review page and its answers
     "checklists:review": (TEAM_READ, NOT_ALLOWED),
     "checklists:panel": (TEAM_READ, TEAM_READ),
