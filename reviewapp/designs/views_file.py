@@ -65,7 +65,8 @@ def design_file_import(request: HttpRequest) -> HttpResponse:
                                                 loaded=loaded, user=request.user)
             except services.DesignNameTakenError as exc:
                 form.add_error("name", str(exc) if form.cleaned_data["name"] else
-                               f"{exc.team} already has a design named “{exc.name}” (the file's name): enter another name.")
+                               f"{exc.team} already has a design named “{exc.name}” (the file's name): "
+                               "enter another name.")
             else:
                 note = (" The file's benchmark measurements were not imported: upload the result on the "
                         "Benchmarks page." if loaded.measurements else "")

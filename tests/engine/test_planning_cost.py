@@ -113,3 +113,23 @@ def test_catalog_errors_name_the_gpu_and_entry(tmp_path):
     with pytest.raises(ValueError):
         load_gpu_catalog(path)
     assert shipped_catalog()["gpus"]["h100-80gb"]["price_usd_per_hour"]["spot"] > 0  # copies, not shared
+
+
+def test_a_bought_model_costs_the_apis_bill_and_no_fleet():
+    cost = plan_cost(gpu=None, replicas=None, pricing_model="mixed", requests_per_month=1_000_000,
+                     tokens_per_month=2_000_000_000, api_monthly_usd=6_000.0, monthly_budget_usd=10_000, bought=True)
+    m = cost.monthly_usd
+    assert (m.on_demand, m.spot, m.reserved_1y, m.reserved_3y, m.mixed) == (None,) * 5
+    assert m.selected == 6_000.0
+    assert cost.per_1k_requests_usd.selected == pytest.approx(6.0)
+    assert cost.within_budget is True and cost.budget_gap_usd == pytest.approx(-4_000)
+    # Build vs buy compares a fleet with the API: a design that buys has nothing to compare.
+    assert (cost.build_vs_buy.api_monthly_usd, cost.build_vs_buy.self_hosted_monthly_usd,
+            cost.build_vs_buy.cheaper) == (6_000.0, None, None)
+    assert any(n.path == "cost.monthly_usd.selected" and "managed API" in n.message for n in cost.notes)
+
+
+def test_a_built_model_with_the_same_api_price_is_priced_as_its_fleet():
+    cost = plan_cost(gpu=GPU, replicas=1, api_monthly_usd=6_000.0)
+    assert cost.monthly_usd.selected == pytest.approx(730 * 4)
+    assert cost.build_vs_buy.cheaper == "self_hosted"
