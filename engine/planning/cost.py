@@ -21,6 +21,9 @@ Billing model (USD, month = 730 h):
   plan's price (reserved plans: around the clock), and added to every plan's monthly cost.
 * unit costs divide the plan's monthly cost by all user requests (cache hits included) and by
   all user tokens (input + output).
+* a bought model (`architecture.serving_framework` managed_api, `bought`) runs no fleet: every GPU
+  plan is blank and the chosen plan's cost is the API's bill for the same traffic (the build vs.
+  buy `api_monthly_usd`), which the budget is judged against; build vs. buy has no fleet to compare.
 """
 
 from __future__ import annotations
