@@ -112,10 +112,11 @@ def action_update(*, action: Action, user, status: str | None = None, owner=None
 
 @transaction.atomic
 def actions_close_fixed(*, design, user=None, assessment=None) -> list[Action]:
-    """Close the design's open actions whose finding no longer fails (it passes, or no longer
-    applies), as the design is assessed now. Called after every save of a design's inputs; costs
-    one query when the design has no open action."""
-    open_actions = list(Action.objects.still_open().select_for_update().filter(design=design))
+    """Close the open actions of `design` (a Design or its id) whose finding no longer fails (it
+    passes, or no longer applies), as the design is assessed now. Called after every save of a
+    design and every answer; costs one query when the design has no open action."""
+    design_id = getattr(design, "pk", design)
+    open_actions = list(Action.objects.still_open().select_for_update().filter(design_id=design_id))
     if not open_actions:
         return []
     if assessment is None:
@@ -123,7 +124,8 @@ def actions_close_fixed(*, design, user=None, assessment=None) -> list[Action]:
         from reviewapp.designs.selectors import design_assessment
 
         # Read afresh: the caller's instance may carry relations cached before the save.
-        assessment = design_assessment(Design.objects.select_related("team").get(pk=design.pk))
+        assessment = design_assessment(Design.objects.select_related("team").get(pk=design_id))
+    design = assessment.design
     closed = []
     for action in open_actions:
         finding = assessment.finding(action.item_key)

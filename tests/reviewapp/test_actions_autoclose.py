@@ -45,3 +45,16 @@ def test_a_save_without_open_actions_costs_one_query(published, filled_design, o
         assert services.actions_close_fixed(design=filled_design, user=owner) == []
     reads = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(reads) == 1 and "actions_action" in reads[0]
+
+
+def test_a_manual_finding_answered_pass_closes_its_action(published, filled_design, reviewer, member):
+    from reviewapp.checklists import services as checklists
+
+    review = checklists.review_for_design(design=filled_design, user=reviewer)
+    checklists.answer_set(review=review, item_key="req_reviewed", user=member, status="fail")
+    tracked = services.action_create(design=filled_design, item_key="req_reviewed", user=reviewer, owner=member,
+                                     due_on=dt.date(2027, 1, 1))
+    checklists.answer_set(review=review, item_key="req_reviewed", user=member, status="pass")
+    tracked.refresh_from_db()
+    assert tracked.status == "done"
+    assert tracked.events.last().summary == "Done: closed automatically: the finding passes."
