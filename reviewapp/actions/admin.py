@@ -2,6 +2,7 @@
 and their history are shown for support, changed through the app."""
 
 from django.contrib import admin
+from django.db import models
 
 from reviewapp.actions.models import Action, ActionEvent, WebhookDelivery, WebhookEndpoint
 
@@ -43,11 +44,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["url", "team", "is_active", "created_at"]
     list_filter = ["is_active", "team"]
     inlines = [DeliveryInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a bare host means https
 
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["delivery_id", "event", "endpoint", "status", "attempts", "status_code", "created_at", "delivered_at"]
+    list_display = ["delivery_id", "event", "endpoint", "status", "attempts", "status_code", "created_at",
+                    "delivered_at"]
     list_filter = ["status", "event", "endpoint__team"]
     search_fields = ["delivery_id", "endpoint__url", "last_error"]
     list_select_related = ["endpoint__team"]

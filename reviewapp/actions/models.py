@@ -99,7 +99,8 @@ class ActionEvent(models.Model):
         return self.summary
 
 
-http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")
+# Its own code: under "invalid" the field would replace the message with a generic one.
+http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.", code="scheme")
 
 
 class WebhookEndpoint(models.Model):

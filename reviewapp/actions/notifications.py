@@ -15,7 +15,8 @@ def _action(action_id: int) -> Action:
 
 def _body(action: Action, opening: str) -> str:
     return (
-        f"{opening}\n\n“{action.title}” in “{action.design.name}” ({action.design.team}), due {action.due_on.isoformat()}.\n\n"
+        f"{opening}\n\n“{action.title}” in “{action.design.name}” ({action.design.team}), "
+        f"due {action.due_on.isoformat()}.\n\n"
         + (f"Improvement plan:\n{action.improvement_plan}\n\n" if action.improvement_plan else "")
         + f"See it: {_link(reverse('actions:detail', args=[action.pk]))}\n"
     )

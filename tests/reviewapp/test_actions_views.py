@@ -119,3 +119,10 @@ def test_the_design_report_lists_open_actions_with_overdue_marked(client_for, me
     section = page[page.index('data-testid="report-actions"'):]
     section = section[:section.index("</section>")]
     assert "P99 within five seconds" in section and "overdue" in section
+
+
+def test_the_findings_panel_details_offer_track_as_action(client_for, reviewer, published, filled_design):
+    response = client_for(reviewer).post(f"/checklists/design/{filled_design.pk}/findings/{FAILING}/",
+                                         HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="track-action"' in page and "<html" not in page
