@@ -126,3 +126,25 @@ def test_the_findings_panel_details_offer_track_as_action(client_for, reviewer, 
                                          HTTP_HX_REQUEST="true")
     page = response.content.decode()
     assert response.status_code == 200 and 'data-testid="track-action"' in page and "<html" not in page
+
+
+def test_the_team_page_reads_a_flat_number_of_queries(client_for, member, reviewer, team, action):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from engine.design import example_design
+
+    from reviewapp.actions import services
+    from reviewapp.designs.models import Design
+
+    client = client_for(member)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/teams/{team.slug}/actions/?status=all").status_code == 200
+        return len(queries)
+
+    one = count()
+    for i in range(10):
+        design = Design.objects.create(team=team, name=f"Design {i}", inputs=example_design(), created_by=reviewer)
+        services.action_create(design=design, item_key=FAILING, user=reviewer, owner=member, due_on=dt.date(2027, 1, i + 1))
+    assert count() == one
