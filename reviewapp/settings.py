@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "reviewapp.benchmarks",
     "reviewapp.reports",
     "reviewapp.starters",
+    "reviewapp.actions",
     "reviewapp.api",
     # Listed so that the API docs page uses the swagger-ui files shipped in the package (no CDN).
     "ninja",

@@ -19,6 +19,7 @@ from engine import vocabulary
 from engine.checklist import Finding
 
 from reviewapp.accounts.models import Membership, Role
+from reviewapp.actions.selectors import finding_action_context
 from reviewapp.checklists.assessment import (
     OPEN_OUTCOMES,
     OUTCOME_LABELS,
@@ -129,6 +130,7 @@ def finding_context(request: HttpRequest, assessment: DesignAssessment, membersh
         raise Http404("No such item in this checklist version.")
     design = assessment.design
     return {
+        **finding_action_context(design, membership, item_key, finding.outcome),
         "design": design,
         "finding": finding,
         "item": assessment.items[item_key],

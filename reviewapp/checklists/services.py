@@ -155,6 +155,9 @@ def answer_set(*, review: DesignReview, item_key: str, user, status: str = "", c
         defaults={"status": status, "choices": list(choices), "reason": reason, "answered_by": user},
     )  # fmt: skip
     design_changed(design=review.design_id, user=user, kind=Event.ANSWERED, summary=f"Answered {item_key}: {status or ', '.join(choices)}.", data={"item_key": item_key, "status": status, "choices": list(choices), "reason": reason})
+    from reviewapp.actions.services import actions_close_fixed  # here: that module reads designs, which import this one
+
+    actions_close_fixed(design=review.design_id, user=user)  # an answer that passes the item closes its action
     return answer
 
 

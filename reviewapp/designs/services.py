@@ -5,6 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from reviewapp.accounts.models import Membership, Role
+from reviewapp.actions.services import actions_close_fixed
 from reviewapp.checklists.services import review_for_design
 from reviewapp.designs.catalog import gpu_catalog
 from reviewapp.designs.document import validate_inputs, validation_error
@@ -89,6 +90,7 @@ def design_update(*, design: Design, revision: int, user, **fields) -> Design:
                    data={"inputs": [{"path": c["path"], "old": c["old"], "new": c["new"]} for c in changes[:50]],
                          "fields": named})  # fmt: skip
     design.refresh_from_db()
+    actions_close_fixed(design=design, user=user)  # a finding fixed by this save closes its action
     return design
 
 

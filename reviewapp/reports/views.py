@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from reviewapp.accounts.models import Role
+from reviewapp.actions.selectors import open_actions_for_design
 from reviewapp.designs.access import get_design_for_user
 from reviewapp.reports import services
 from reviewapp.reports.markdown import report_markdown
@@ -49,7 +50,8 @@ def _report_page(request: HttpRequest, source: ReportSource) -> HttpResponse:
     urls = _urls(source)
     context = source_context(source)
     pdf = _pdf_context(services.cached_report(source), urls["request_url"])
-    return HttpResponse(report_html(context, output="web", request=request, extra={**urls, **pdf}))
+    actions = {"open_actions": open_actions_for_design(source.design), "today": timezone.localdate()}
+    return HttpResponse(report_html(context, output="web", request=request, extra={**urls, **pdf, **actions}))
 
 
 @require_GET

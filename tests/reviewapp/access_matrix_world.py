@@ -89,6 +89,16 @@ def build_world() -> World:
         args["token_pk"] = api_token_create(user=users["owner"], name="Matrix token").token.pk
     except ImportError:
         pass
+    try:
+        import datetime as dt
+
+        from reviewapp.actions.services import action_create
+
+        args["action_pk"] = action_create(design=design, item_key="req_p99_budget", user=users["owner"],
+                                          owner=users["owner"], due_on=dt.date(2026, 1, 1)).pk
+        args["team_slug"] = team.slug
+    except ImportError:
+        pass
     return World(design=design, users=users, args=args)
 
 

@@ -93,6 +93,14 @@ ROWS: dict[str, tuple[str, str]] = {
     "reports:milestone_pdf": (NOT_ALLOWED, "302 404 302 302 302 404"),
     "reports:status": (TEAM_READ, NOT_ALLOWED),
     "reports:pdf": ("302 404 302 302 302 404", NOT_ALLOWED),  # not rendered yet: back to its status page
+    # actions: writes need a reviewer, or the action's owner (the world's action is the owner's)
+    "actions:index": (SIGNED_IN, NOT_ALLOWED),
+    "actions:team": (TEAM_READ, NOT_ALLOWED),
+    "actions:export_csv": (TEAM_READ, NOT_ALLOWED),
+    "actions:export_json": (TEAM_READ, NOT_ALLOWED),
+    "actions:detail": (TEAM_READ, NOT_ALLOWED),
+    "actions:update": (NOT_ALLOWED, "302 404 403 400 400 404"),
+    "actions:track": (NOT_ALLOWED, "302 404 403 400 400 404"),
     # the JSON API (reviewapp/api; tests/reviewapp/test_api_access.py has tokens x endpoints): no
     # credentials is 401, another team's design 404; ninja answers 405 before authenticating. An
     # empty POST body is refused (400) before the design is looked up, so it reveals nothing.
