@@ -1,4 +1,6 @@
 """``python -m engine.bench {offline,server,max-qps,overload,sweep,capacity} ...``
+``python -m engine.bench generate {offline,server,max-qps} ...`` (the generative core: TTFT,
+TPOT, goodput; ``python -m engine.bench generate --help``)
 
 Prints a readable table and writes the full result as JSON (``--out``).
 """
@@ -154,6 +156,11 @@ def render_table(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["generate"]:
+        from engine.bench.generate.cli import main as generate_main
+
+        return generate_main(argv[1:])
     args = build_parser().parse_args(argv)
     spec = spec_from_args(args)
 

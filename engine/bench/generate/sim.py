@@ -1,0 +1,169 @@
+"""A fake clock, a step-time model fitted on measured steps, and a pure-Python fake runner:
+together they replay the SAME scheduler (``engine.serving.generative``) on simulated time.
+
+- ``StepTimeModel``: step_ms = base + per_prefill_token x prefill tokens + per_decode_seq x
+  decode sequences + per_kv_token x tokens attended (non-negative least squares over measured
+  steps, ``fit``), with its fit (r2, median and p90 relative error) reported.
+- ``FakeRunner``: ``execute(plan)`` advances the fake clock by the model's step time and returns
+  deterministic tokens (a hash of request id and position); no torch. It stands in for the
+  runner in tests (the whole harness in milliseconds) and in the ideal simulation.
+- ``simulate``: the workload through ``GenerativeEngine(Scheduler(config), FakeRunner)`` on a
+  fake clock: "an ideal scheduler simulated on the measured step times", since the loop,
+  scheduler and driver cost nothing there and every step takes exactly what the model says.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.bench.generate.driver import RecordingRunner, RunRecord, drive
+from engine.bench.generate.workload import Workload
+
+MODEL_TERMS = ("prefill_tokens", "decode_tokens", "kv_tokens")
+
+
+class FakeClock:
+    """Simulated seconds: ``clock()`` reads, ``sleep(dt)`` and ``advance(dt)`` move it on."""
+
+    def __init__(self, start_s: float = 0.0):
+        self.now_s = float(start_s)
+
+    def __call__(self) -> float:
+        return self.now_s
+
+    def advance(self, dt_s: float) -> None:
+        if dt_s > 0:
+            self.now_s += dt_s
+
+    sleep = advance
+
+
+class SleepClock:
+    """Real seconds for a ``FakeRunner``: ``advance(dt)`` sleeps, so the fake model runs in
+    wall time (for instruments with their own clock, like LoadGen)."""
+
+    def __call__(self) -> float:
+        return time.perf_counter()
+
+    def advance(self, dt_s: float) -> None:
+        if dt_s > 0:
+            time.sleep(dt_s)
+
+    sleep = advance
+
+
+@dataclass(frozen=True, slots=True)
+class StepTimeModel:
+    """step_ms = base_ms + per_prefill_token_ms x P + per_decode_seq_ms x D + per_kv_token_ms x K."""
+
+    base_ms: float
+    per_prefill_token_ms: float = 0.0
+    per_decode_seq_ms: float = 0.0
+    per_kv_token_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("base_ms", "per_prefill_token_ms", "per_decode_seq_ms", "per_kv_token_ms"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0")
+
+    def step_ms(self, prefill_tokens: int, decode_tokens: int, kv_tokens: int) -> float:
+        return (self.base_ms + self.per_prefill_token_ms * prefill_tokens
+                + self.per_decode_seq_ms * decode_tokens + self.per_kv_token_ms * kv_tokens)
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "base_ms": round(self.base_ms, 6),
+            "per_prefill_token_ms": round(self.per_prefill_token_ms, 7),
+            "per_decode_seq_ms": round(self.per_decode_seq_ms, 7),
+            "per_kv_token_ms": round(self.per_kv_token_ms, 8),
+        }
+
+
+def fit_step_time(steps: list[dict[str, Any]]) -> tuple[StepTimeModel, dict[str, Any]]:
+    """Non-negative least squares of step_ms on the model's terms (a term whose coefficient
+    comes out negative is dropped and the rest refitted). Returns the model and its fit."""
+    rows = [s for s in steps if s.get("kv_tokens") is not None]
+    if len(rows) < 5:
+        raise ValueError(f"need >= 5 measured steps with kv_tokens to fit a step-time model, got {len(rows)}")
+    x = np.asarray([[1.0] + [float(s[k]) for k in MODEL_TERMS] for s in rows])
+    y = np.asarray([float(s["step_ms"]) for s in rows])
+    active = list(range(x.shape[1]))
+    coef = np.zeros(x.shape[1])
+    while active:
+        sol, *_ = np.linalg.lstsq(x[:, active], y, rcond=None)
+        if (sol >= 0).all():
+            coef[:] = 0.0
+            coef[active] = sol
+            break
+        # Drop the most negative term (never the intercept while another term is left).
+        negatives = [(v, j) for v, j in zip(sol, active) if v < 0]
+        _, worst = min(negatives)
+        if worst == 0 and len(active) > 1:
+            coef[:] = 0.0
+            active.remove(0)
+            continue
+        active.remove(worst)
+    pred = x @ coef
+    ss_res = float(np.sum((y - pred) ** 2))
+    ss_tot = float(np.sum((y - y.mean()) ** 2)) or 1.0
+    rel = np.abs(pred - y) / np.maximum(y, 1e-9)
+    model = StepTimeModel(*[float(c) for c in coef])
+    fit = {
+        "terms": ["1", *MODEL_TERMS],
+        **model.to_dict(),
+        "steps": len(rows),
+        "r2": round(1.0 - ss_res / ss_tot, 4),
+        "median_rel_error": round(float(np.median(rel)), 4),
+        "p90_rel_error": round(float(np.percentile(rel, 90)), 4),
+        "measured_total_ms": round(float(y.sum()), 3),
+        "model_total_ms": round(float(pred.sum()), 3),
+    }
+    return model, fit
+
+
+class FakeRunner:
+    """A runner without torch: each ``execute`` advances ``clock`` by the model's step time and
+    returns a deterministic token for every chunk that emits one."""
+
+    device = "fake"
+    dtype = "fake"
+
+    def __init__(self, model: StepTimeModel, clock: FakeClock | SleepClock, *, num_blocks: int, vocab_size: int = 256):
+        self.model = model
+        self.clock = clock
+        self.num_blocks = num_blocks
+        self.vocab_size = vocab_size
+
+    def execute(self, plan) -> dict[str, int]:
+        self.clock.advance(self.model.step_ms(
+            plan.num_prefill_tokens, plan.num_decode_tokens, plan.num_kv_tokens) / 1000.0)
+        out = {}
+        for chunk in plan.chunks:
+            if chunk.emits_token:
+                pos = chunk.start_pos + chunk.num_tokens
+                out[chunk.seq.request_id] = zlib.crc32(f"{chunk.seq.request_id}:{pos}".encode()) % self.vocab_size
+        return out
+
+    def synchronize(self) -> None:
+        pass
+
+
+def fake_engine(config, model: StepTimeModel, *, vocab_size: int = 256):
+    """(engine, clock, recorder): the real scheduler and engine loop over a ``FakeRunner``."""
+    from engine.serving.generative import GenerativeEngine, Scheduler
+
+    clock = FakeClock()
+    recorder = RecordingRunner(FakeRunner(model, clock, num_blocks=config.num_blocks, vocab_size=vocab_size))
+    engine = GenerativeEngine(Scheduler(config), recorder, clock=clock)
+    return engine, clock, recorder
+
+
+def simulate(workload: Workload, config, model: StepTimeModel, *, vocab_size: int = 256) -> RunRecord:
+    """The workload through the real scheduler on the fake clock with the model's step times."""
+    engine, clock, recorder = fake_engine(config, model, vocab_size=vocab_size)
+    return drive(engine, workload, clock=clock, sleep=clock.sleep, recorder=recorder, start_delay_s=0.0)
