@@ -162,8 +162,8 @@ def test_the_driver_sleeps_to_the_next_arrival_on_the_engines_clock():
     w = make_workload(requests=3, input_len=LengthDist.fixed(2), output_len=LengthDist.fixed(1),
                       vocab_size=8, rate_rps=1.0, seed=2)
     cfg = SchedulerConfig(block_size=4, num_blocks=8)
-    engine, clock, recorder = fake_engine(cfg, StepTimeModel(base_ms=1.0), vocab_size=8)
-    rec = drive(engine, w, clock=clock, sleep=clock.sleep, recorder=recorder, start_delay_s=0.0)
+    engine, clock = fake_engine(cfg, StepTimeModel(base_ms=1.0), vocab_size=8)
+    rec = drive(engine, w, clock=clock, sleep=clock.sleep, start_delay_s=0.0)
     assert [r.ttft_s for r in rec.records] == pytest.approx([0.001] * 3)
     assert clock() == pytest.approx(w.requests[-1].arrival_offset_s + 0.001)
     assert rec.late_adds == 0 and not rec.cut_short

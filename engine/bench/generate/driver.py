@@ -22,22 +22,6 @@ from engine.bench.generate.metrics import RequestRecord
 from engine.bench.generate.workload import Workload
 
 
-class RecordingRunner:
-    """Wraps a runner to remember each plan's attended context (``num_kv_tokens``), which the
-    engine's StepOutput does not carry and the step-time fit needs."""
-
-    def __init__(self, runner: Any):
-        self.runner = runner
-        self.last_kv_tokens: int | None = None
-
-    def execute(self, plan):
-        self.last_kv_tokens = int(plan.num_kv_tokens)
-        return self.runner.execute(plan)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.runner, name)
-
-
 @dataclass(slots=True)
 class RunRecord:
     """A driven run: every request's record, every step, and the wall span it took."""
@@ -55,7 +39,6 @@ def drive(
     *,
     clock: Callable[[], float] = time.perf_counter,
     sleep: Callable[[float], None] = time.sleep,
-    recorder: RecordingRunner | None = None,
     max_wall_s: float | None = None,
     start_delay_s: float = 0.002,
     late_tolerance_ms: float = 5.0,
@@ -98,7 +81,8 @@ def drive(
                     "prefill_tokens": out.num_prefill_tokens,
                     "decode_tokens": out.num_decode_tokens,
                     "seqs": out.num_seqs,
-                    "kv_tokens": recorder.last_kv_tokens if recorder is not None else None,
+                    # The static baseline has no paged context to report.
+                    "kv_tokens": getattr(out, "num_kv_tokens", None),
                     "kv_blocks_used": out.kv_blocks_used,
                 })
                 continue

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.bench.generate.driver import RecordingRunner, RunRecord, drive
+from engine.bench.generate.driver import RunRecord, drive
 from engine.bench.generate.metrics import step_summary, summarise_requests
 from engine.bench.generate.workload import LengthDist, Workload, make_workload
 from engine.bench.search import Cancelled, max_qps_search
@@ -67,15 +67,14 @@ class GenBench:
     dtype: str
 
     def engine(self, *, static_batch_size: int | None = None, clock: Callable[[], float] = time.perf_counter):
-        """(engine, recorder): a fresh scheduler (or the static baseline) over the warm runner."""
+        """A fresh scheduler (or the static baseline) over the warm runner."""
         from engine.serving.generative import GenerativeEngine, Scheduler
 
         if static_batch_size is not None:
             from engine.serving.generative.static import StaticBatchEngine
 
-            return StaticBatchEngine(self.runner, batch_size=static_batch_size, clock=clock), None
-        recorder = RecordingRunner(self.runner)
-        return GenerativeEngine(Scheduler(self.config), recorder, clock=clock), recorder
+            return StaticBatchEngine(self.runner, batch_size=static_batch_size, clock=clock)
+        return GenerativeEngine(Scheduler(self.config), self.runner, clock=clock)
 
 
 def make_gen_bench(spec: dict[str, Any], *, max_len: int) -> GenBench:
@@ -116,8 +115,7 @@ def make_gen_bench(spec: dict[str, Any], *, max_len: int) -> GenBench:
 
 def run_workload(bench: GenBench, workload: Workload, *, static_batch_size: int | None = None,
                  max_wall_s: float | None = None) -> RunRecord:
-    engine, recorder = bench.engine(static_batch_size=static_batch_size)
-    return drive(engine, workload, recorder=recorder, max_wall_s=max_wall_s)
+    return drive(bench.engine(static_batch_size=static_batch_size), workload, max_wall_s=max_wall_s)
 
 
 def calibrate(bench: GenBench, prompt_len: int, *, repeats: int = 3, decode_tokens: int = 16) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.bench.generate.driver import RecordingRunner, RunRecord, drive
+from engine.bench.generate.driver import RunRecord, drive
 from engine.bench.generate.workload import Workload
 
 MODEL_TERMS = ("prefill_tokens", "decode_tokens", "kv_tokens")
@@ -153,17 +153,18 @@ class FakeRunner:
         pass
 
 
-def fake_engine(config, model: StepTimeModel, *, vocab_size: int = 256):
-    """(engine, clock, recorder): the real scheduler and engine loop over a ``FakeRunner``."""
+def fake_engine(config, model: StepTimeModel, *, vocab_size: int = 256,
+                clock: FakeClock | SleepClock | None = None):
+    """(engine, clock): the real scheduler and engine loop over a ``FakeRunner`` on
+    ``clock`` (a fresh ``FakeClock`` by default; a ``SleepClock`` runs it in wall time)."""
     from engine.serving.generative import GenerativeEngine, Scheduler
 
-    clock = FakeClock()
-    recorder = RecordingRunner(FakeRunner(model, clock, num_blocks=config.num_blocks, vocab_size=vocab_size))
-    engine = GenerativeEngine(Scheduler(config), recorder, clock=clock)
-    return engine, clock, recorder
+    clock = FakeClock() if clock is None else clock
+    runner = FakeRunner(model, clock, num_blocks=config.num_blocks, vocab_size=vocab_size)
+    return GenerativeEngine(Scheduler(config), runner, clock=clock), clock
 
 
 def simulate(workload: Workload, config, model: StepTimeModel, *, vocab_size: int = 256) -> RunRecord:
     """The workload through the real scheduler on the fake clock with the model's step times."""
-    engine, clock, recorder = fake_engine(config, model, vocab_size=vocab_size)
-    return drive(engine, workload, clock=clock, sleep=clock.sleep, recorder=recorder, start_delay_s=0.0)
+    engine, clock = fake_engine(config, model, vocab_size=vocab_size)
+    return drive(engine, workload, clock=clock, sleep=clock.sleep, start_delay_s=0.0)
