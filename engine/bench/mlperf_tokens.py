@@ -10,15 +10,13 @@ stopping (enough queries for a p99 claim).
 
 The SUT is single-threaded like our driver: LoadGen's issue callback only queues the sample
 (stamping ``arrival_s`` on the engine's clock); one engine thread adds queued samples, steps the
-engine and answers LoadGen from the step's token events. ``loadgen_token_max_qps`` is the
-highest ``server_target_qps`` that passes, by the same bracket-bisect-confirm search as ours, so
-G5 compares the two instruments on the same engine, workload and SLOs.
+engine and answers LoadGen from the step's token events. G5 (``benchmarks/generative.py``) runs
+it and our harness at each rate of a paired grid on the same engine, workload and SLOs.
 """
 
 from __future__ import annotations
 
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -28,8 +26,7 @@ from typing import Any
 import numpy as np
 
 from engine.bench.generate.workload import GenRequest
-from engine.bench.mlperf import _NUMBER, _common, _lg, parse_summary
-from engine.bench.search import max_qps_search
+from engine.bench.mlperf import _NUMBER, _common, _lg, parse_summary, start_test
 from engine.bench.stats import noise_probe
 
 _TOKEN_FIELDS = {
@@ -193,16 +190,7 @@ def loadgen_token_server(
     thread = threading.Thread(target=sut_impl.loop, name="loadgen-engine", daemon=True)
     thread.start()
     try:
-        with tempfile.TemporaryDirectory(prefix="mlperf-tokens-") as tmp:
-            out = Path(outdir) if outdir is not None else Path(tmp)
-            out.mkdir(parents=True, exist_ok=True)
-            log_settings = lg.LogSettings()
-            log_settings.log_output.outdir = str(out)
-            log_settings.log_output.copy_summary_to_stdout = False
-            log_settings.log_output.copy_detail_to_stdout = False
-            log_settings.enable_trace = False
-            lg.StartTestWithLogSettings(sut, qsl, ts, log_settings)
-            text = (out / "mlperf_log_summary.txt").read_text()
+        text = start_test(lg, sut, qsl, ts, outdir)
     finally:
         sut_impl.stop.set()
         thread.join(10.0)
@@ -222,50 +210,4 @@ def loadgen_token_server(
     return result
 
 
-def loadgen_token_max_qps(
-    make_engine: Callable[[], Any],
-    requests: list[GenRequest],
-    *,
-    ttft_slo_ms: float,
-    tpot_slo_ms: float,
-    start_qps: float,
-    min_query_count: int,
-    min_duration_ms: int = 1000,
-    seed: int = 0,
-    rel_tol: float = 0.05,
-    max_steps: int = 8,
-    confirm: bool = False,
-    rule: str = "p99",
-    init_thread: Callable[[], None] | None = None,
-) -> dict[str, Any]:
-    """The highest ``server_target_qps`` LoadGen passes. ``rule`` "p99": its TTFT and TPOT p99
-    within the limits (what our harness checks); "valid": its full verdict, early stopping
-    included."""
-    if rule not in ("valid", "p99"):
-        raise ValueError("rule must be 'valid' or 'p99'")
-    runs: list[dict[str, Any]] = []
-
-    def measure(rate: float) -> dict[str, Any]:
-        r = loadgen_token_server(
-            make_engine, requests, target_qps=rate, ttft_slo_ms=ttft_slo_ms, tpot_slo_ms=tpot_slo_ms,
-            min_query_count=min_query_count, min_duration_ms=min_duration_ms, seed=seed,
-            init_thread=init_thread,
-        )
-        ok = (r["valid"] and r["within_slo"]) if rule == "valid" else r["within_slo"]
-        runs.append({k: r.get(k) for k in (
-            "requested_qps", "scheduled_qps", "completed_qps", "ttft_p99_ms", "tpot_p99_ms",
-            "within_slo", "valid", "rejected")})
-        # The search compares one number with a budget of 1: pass or fail.
-        return {**r, "p99_all_ms": 1.0 if ok else float("inf"), "valid": True}
-
-    out = max_qps_search(
-        measure, p99_budget_ms=1.0, start_qps=start_qps, min_qps=start_qps / 8.0,
-        rel_tol=rel_tol, max_steps=max_steps, confirm=confirm,
-    )
-    out["rule"] = rule
-    out["runs"] = runs
-    out["result"] = {k: v for k, v in (out.get("result") or {}).items() if k != "noise"}
-    return out
-
-
-__all__ = ["loadgen_token_max_qps", "loadgen_token_server", "parse_token_summary"]
+__all__ = ["loadgen_token_server", "parse_token_summary"]

@@ -158,6 +158,19 @@ def test_the_step_time_fit_recovers_the_model_from_simulated_steps():
         fit_step_time(rec.steps[:3])
 
 
+def test_stalled_steps_are_trimmed_from_the_fit_and_counted():
+    rec = simulate(_workload(n=120), SchedulerConfig(block_size=4, num_blocks=800, max_num_batched_tokens=32), MODEL)
+    steps = [dict(s) for s in rec.steps]
+    for s in steps[::10]:
+        s["step_ms"] += 40.0  # a neighbour took the core for 40 ms
+    model, fit = fit_step_time(steps, trim_mads=3.0)
+    assert fit["trimmed_steps"] == len(steps[::10])
+    assert model.per_decode_seq_ms == pytest.approx(MODEL.per_decode_seq_ms, rel=1e-3)
+    assert model.base_ms == pytest.approx(MODEL.base_ms, rel=1e-3)
+    raw, raw_fit = fit_step_time(steps)
+    assert raw_fit["trimmed_steps"] == 0 and raw.base_ms > MODEL.base_ms + 1.0
+
+
 def test_the_driver_sleeps_to_the_next_arrival_on_the_engines_clock():
     w = make_workload(requests=3, input_len=LengthDist.fixed(2), output_len=LengthDist.fixed(1),
                       vocab_size=8, rate_rps=1.0, seed=2)
@@ -206,3 +219,13 @@ def test_reserve_max_holds_pool_over_max_len_sequences_and_paged_holds_more_with
     for r in (paged, out["reserve_max"]):
         assert r["drained"] and r["blocks_used_after_drain"] == 0 and r["rejected"] == 0
     assert out["seqs_held_ratio"] == pytest.approx(paged["mean_seqs_held"] / out["reserve_max"]["mean_seqs_held"], rel=1e-3)
+
+
+def test_the_harness_imports_without_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, engine.bench.generate, engine.bench.generate.sim, engine.bench.generate.holding, "
+            "engine.bench.generate.cli, engine.bench.mlperf_tokens; assert 'torch' not in sys.modules")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ttft-slo-ms", type=float, help="default: scaled to the model measured")
     p.add_argument("--tpot-slo-ms", type=float, help="default: scaled to the model measured")
     p.add_argument("--static-batch-size", type=int, help="run the static-batching baseline instead")
-    p.add_argument("--max-run-s", type=float, default=120.0)
+    p.add_argument("--max-drain-s", type=float, default=60.0,
+                   help="a run is cut this long after its last scheduled arrival")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="write the JSON result here")
     p.add_argument("--quiet", action="store_true")
@@ -50,7 +51,7 @@ def spec_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "input_len_dist": args.input_len_dist, "output_len_dist": args.output_len_dist,
         "requests": args.requests, "burstiness": args.burstiness, "seed": args.seed,
         "block_size": args.block_size, "max_num_seqs": args.max_num_seqs,
-        "max_num_batched_tokens": args.max_num_batched_tokens, "max_run_s": args.max_run_s,
+        "max_num_batched_tokens": args.max_num_batched_tokens, "max_drain_s": args.max_drain_s,
     }
     for name in ("rate", "num_blocks", "kv_budget_mb", "ttft_slo_ms", "tpot_slo_ms", "static_batch_size"):
         if getattr(args, name) is not None:
@@ -103,11 +104,9 @@ def render_table(result: dict[str, Any]) -> str:
     if result.get("max_rate_rps") is not None:
         lines.append(f"max rate with TTFT p99 and TPOT p99 within SLO: {result['max_rate_rps']} requests/s "
                      f"(confirmed {result['search']['confirmed']})")
-    if result.get("error"):
-        lines.append(f"error: {result['error']}")
-    for note in result.get("notes", []):
-        lines.append(f"note: {note.splitlines()[0] if note else ''}")
-    return "\n".join(lines)
+    from engine.bench.__main__ import footer_lines
+
+    return "\n".join(lines + footer_lines(result))
 
 
 def main(argv: list[str] | None = None) -> int:

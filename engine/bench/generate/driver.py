@@ -44,7 +44,7 @@ def drive(
     late_tolerance_ms: float = 5.0,
 ) -> RunRecord:
     """Run ``workload`` through ``engine`` on ``clock`` (real or fake; ``sleep`` must advance
-    it). Stops adding after ``max_wall_s`` (the rest count as unfinished: ``cut_short``)."""
+    it). Stops ``max_wall_s`` after the start (what is left counts as unfinished: ``cut_short``)."""
     reqs = workload.requests
     t0 = clock() + start_delay_s
     records = {

@@ -12,6 +12,7 @@ back to back: the runner's decode step and nothing else.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,10 @@ def core_decode(bench, batch: int, steps: int, *, seed: int = 0) -> dict[str, An
     prompts = _prompts(batch, bench.shape.vocab_size, seed)
     reqs = tuple(GenRequest(f"g1-{i}", p, steps + 1, 0.0) for i, p in enumerate(prompts))
     w = Workload(reqs, None, 1.0, LengthDist.fixed(PROMPT_TOKENS), LengthDist.fixed(steps + 1), seed)
-    rec = drive(bench.engine(), w)
+    # Every prompt prefilled in one step, so all ``batch`` sequences decode together from then on.
+    config = replace(bench.config, max_num_batched_tokens=max(bench.config.max_num_batched_tokens,
+                                                              batch * PROMPT_TOKENS))
+    rec = drive(bench.engine(config=config), w)
     full = [s for s in rec.steps if s["seqs"] == batch and not s["prefill_tokens"]]
     if len(full) < 2:
         raise RuntimeError("G1: fewer than two full decode steps")

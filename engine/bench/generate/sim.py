@@ -84,44 +84,64 @@ class StepTimeModel:
         }
 
 
-def fit_step_time(steps: list[dict[str, Any]]) -> tuple[StepTimeModel, dict[str, Any]]:
-    """Non-negative least squares of step_ms on the model's terms (a term whose coefficient
-    comes out negative is dropped and the rest refitted). Returns the model and its fit."""
-    rows = [s for s in steps if s.get("kv_tokens") is not None]
-    if len(rows) < 5:
-        raise ValueError(f"need >= 5 measured steps with kv_tokens to fit a step-time model, got {len(rows)}")
-    x = np.asarray([[1.0] + [float(s[k]) for k in MODEL_TERMS] for s in rows])
-    y = np.asarray([float(s["step_ms"]) for s in rows])
+def _nnls(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least squares with non-negative coefficients: a term that comes out negative is dropped
+    and the rest refitted (the intercept last)."""
     active = list(range(x.shape[1]))
     coef = np.zeros(x.shape[1])
     while active:
         sol, *_ = np.linalg.lstsq(x[:, active], y, rcond=None)
         if (sol >= 0).all():
-            coef[:] = 0.0
             coef[active] = sol
             break
-        # Drop the most negative term (never the intercept while another term is left).
         negatives = [(v, j) for v, j in zip(sol, active) if v < 0]
-        _, worst = min(negatives)
-        if worst == 0 and len(active) > 1:
-            coef[:] = 0.0
-            active.remove(0)
-            continue
+        _, worst = min([n for n in negatives if n[1] != 0] or negatives)
         active.remove(worst)
-    pred = x @ coef
-    ss_res = float(np.sum((y - pred) ** 2))
-    ss_tot = float(np.sum((y - y.mean()) ** 2)) or 1.0
-    rel = np.abs(pred - y) / np.maximum(y, 1e-9)
+    return coef
+
+
+def fit_step_time(steps: list[dict[str, Any]], *, trim_mads: float | None = None) -> tuple[StepTimeModel, dict[str, Any]]:
+    """Non-negative least squares of step_ms on the model's terms (its total matches the
+    measured steps': the machine as it was during the run). With ``trim_mads``, steps
+    slower than the first fit by more than that many robust deviations (1.4826 x the median
+    absolute deviation of the residuals) are dropped and the fit repeated: a stall on a shared
+    machine only ever lengthens a step, and this ideal is the machine without them. Returns the
+    model and its fit over the steps kept (and how many were trimmed)."""
+    rows = [s for s in steps if s.get("kv_tokens") is not None]
+    if len(rows) < 5:
+        raise ValueError(f"need >= 5 measured steps with kv_tokens to fit a step-time model, got {len(rows)}")
+    x = np.asarray([[1.0] + [float(s[k]) for k in MODEL_TERMS] for s in rows])
+    y = np.asarray([float(s["step_ms"]) for s in rows])
+    coef = _nnls(x, y)
+    keep = np.ones(len(rows), dtype=bool)
+    # Trim against the fit of the steps kept so far, until the kept set settles: the first
+    # fit is bent by the very stalls it is to find.
+    for _ in range(5 if trim_mads is not None else 0):
+        resid = y - x @ coef
+        kept = resid[keep]
+        scale = 1.4826 * float(np.median(np.abs(kept - np.median(kept))))
+        # The floor (1 % of a median step) keeps a near-perfect fit from trimming rounding.
+        new = resid <= np.median(kept) + trim_mads * max(scale, 0.01 * float(np.median(y)))
+        if new.sum() < 5 or (new == keep).all():
+            break
+        keep = new
+        coef = _nnls(x[keep], y[keep])
+    xk, yk = x[keep], y[keep]
+    pred = xk @ coef
+    ss_res = float(np.sum((yk - pred) ** 2))
+    ss_tot = float(np.sum((yk - yk.mean()) ** 2)) or 1.0
+    rel = np.abs(pred - yk) / np.maximum(yk, 1e-9)
     model = StepTimeModel(*[float(c) for c in coef])
     fit = {
         "terms": ["1", *MODEL_TERMS],
         **model.to_dict(),
         "steps": len(rows),
+        "trimmed_steps": int((~keep).sum()),
         "r2": round(1.0 - ss_res / ss_tot, 4),
         "median_rel_error": round(float(np.median(rel)), 4),
         "p90_rel_error": round(float(np.percentile(rel, 90)), 4),
         "measured_total_ms": round(float(y.sum()), 3),
-        "model_total_ms": round(float(pred.sum()), 3),
+        "model_total_ms": round(float((x @ coef).sum()), 3),
     }
     return model, fit
 
@@ -157,7 +177,8 @@ def fake_engine(config, model: StepTimeModel, *, vocab_size: int = 256,
                 clock: FakeClock | SleepClock | None = None):
     """(engine, clock): the real scheduler and engine loop over a ``FakeRunner`` on
     ``clock`` (a fresh ``FakeClock`` by default; a ``SleepClock`` runs it in wall time)."""
-    from engine.serving.generative import GenerativeEngine, Scheduler
+    from engine.serving.generative import Scheduler
+    from engine.serving.generative.engine import GenerativeEngine
 
     clock = FakeClock() if clock is None else clock
     runner = FakeRunner(model, clock, num_blocks=config.num_blocks, vocab_size=vocab_size)
