@@ -119,11 +119,15 @@ def test_without_chunked_prefill_a_prompt_waits_for_a_step_with_room():
     budget=st.integers(1, 24),
     max_seqs=st.integers(1, 6),
     caching=st.booleans(),
+    chunked=st.booleans(),
+    allocation=st.sampled_from(["paged", "reserve_max"]),
 )
-def test_budgets_hold_every_request_finishes_and_nothing_leaks(lengths, num_blocks, budget, max_seqs, caching):
+def test_budgets_hold_every_request_finishes_and_nothing_leaks(
+    lengths, num_blocks, budget, max_seqs, caching, chunked, allocation
+):
     cfg = SchedulerConfig(
-        block_size=4, num_blocks=num_blocks, max_num_batched_tokens=budget,
-        max_num_seqs=max_seqs, prefix_caching=caching,
+        block_size=4, num_blocks=num_blocks, max_num_batched_tokens=budget, max_num_seqs=max_seqs,
+        prefix_caching=caching, chunked_prefill=chunked, allocation=allocation,
     )
     sched = Scheduler(cfg)
     # Half the requests start with the same 8 tokens, so prefix sharing is exercised.
@@ -139,11 +143,15 @@ def test_budgets_hold_every_request_finishes_and_nothing_leaks(lengths, num_bloc
         assert len({c.seq.request_id for c in plan}) == plan.num_seqs
         assert sched.block_manager.used_blocks <= num_blocks
 
-    drive(sched, arrivals, check=check)
+    _, plans = drive(sched, arrivals, check=check)
+    if allocation == "reserve_max":
+        assert sched.num_preemptions == 0
+    if not chunked:
+        assert all(c.emits_token for p in plans for c in p)  # every prefill whole
     alone = {}
     for s in seqs:
         if s.state == REJECTED:
-            assert s.finish_reason == EXCEEDS_POOL
+            assert s.finish_reason in (EXCEEDS_POOL, EXCEEDS_BUDGET)
             continue
         assert s.state == FINISHED and len(s.output_token_ids) == s.max_new_tokens
         solo = Sequence("solo", s.prompt_token_ids, s.max_new_tokens, 0.0)

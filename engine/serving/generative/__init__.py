@@ -9,6 +9,7 @@ import torch.
 
 from engine.serving.generative.blocks import BlockManager, BlockUsage
 from engine.serving.generative.config import DecoderShape, SchedulerConfig
+from engine.serving.generative.engine import GenerativeEngine, StepOutput, generate_all
 from engine.serving.generative.scheduler import (
     FINISHED,
     PREEMPTED,
@@ -31,10 +32,13 @@ __all__ = [
     "BlockManager",
     "BlockUsage",
     "DecoderShape",
+    "GenerativeEngine",
     "ScheduledChunk",
     "Scheduler",
     "SchedulerConfig",
     "Sequence",
+    "StepOutput",
     "StepPlan",
     "TokenEvent",
+    "generate_all",
 ]

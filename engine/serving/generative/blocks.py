@@ -115,6 +115,9 @@ class BlockManager:
     def can_allocate(
         self, seq_id: Hashable, token_ids: Sequence[int], num_tokens: int, *, reserve_tokens: int = 0
     ) -> bool:
+        table = self.block_tables.get(seq_id)
+        if table and len(table) * self.block_size >= max(num_tokens, reserve_tokens):
+            return True  # the common case, a decode inside its last block
         matched, _, fresh = self._plan(seq_id, token_ids, max(num_tokens, reserve_tokens))
         revived = sum(1 for b in matched if self._ref[b] == 0)
         return fresh + revived <= len(self._free)
@@ -126,6 +129,11 @@ class BlockManager:
         ``reserve_tokens`` of them allocated). On the sequence's first allocation its cached
         prefix is shared; returns the number of tokens shared that way (0 afterwards).
         Raises ``RuntimeError`` when the pool is short (ask ``can_allocate`` first)."""
+        table = self.block_tables.get(seq_id)
+        if table and len(table) * self.block_size >= max(num_tokens, reserve_tokens):
+            if num_tokens > self._held[seq_id]:
+                self._held[seq_id] = num_tokens
+            return 0
         if not self.can_allocate(seq_id, token_ids, num_tokens, reserve_tokens=reserve_tokens):
             raise RuntimeError(f"KV pool has too few free blocks for sequence {seq_id!r}")
         matched, hashes, fresh = self._plan(seq_id, token_ids, max(num_tokens, reserve_tokens))
@@ -175,8 +183,10 @@ class BlockManager:
         if not self.prefix_caching:
             return
         bs = self.block_size
-        table = self.block_tables[seq_id]
         hashes = self._seq_hashes.setdefault(seq_id, [])
+        if num_computed_tokens // bs <= len(hashes):
+            return  # no block filled up since the last call
+        table = self.block_tables[seq_id]
         prev = hashes[-1] if hashes else _NO_HASH
         for i in range(len(hashes), min(num_computed_tokens // bs, len(table))):
             tokens = tuple(token_ids[i * bs:(i + 1) * bs])

@@ -26,7 +26,9 @@ greedy sampling.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Mapping
+from itertools import chain
 
 import torch
 import torch.nn.functional as F
@@ -38,6 +40,15 @@ from engine.serving.runner import resolve_device
 
 # fp64 is for correctness checks.
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16, "fp64": torch.float64}
+
+
+def _long_tensor(values: Iterable[int], device) -> torch.Tensor:
+    """A 1-D int64 tensor from Python ints (through ``array``: several times faster than
+    ``torch.tensor`` on a list, which matters once per step for every sequence)."""
+    buf = array("q", values)
+    if not buf:
+        return torch.empty(0, dtype=torch.long, device=device)
+    return torch.frombuffer(buf, dtype=torch.long).to(device)
 
 
 def _torch_dtype(dtype: str) -> torch.dtype:
@@ -161,13 +172,13 @@ class DecoderModel(nn.Module):
         total = token_ids.shape[0]
 
         def attend(i: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-            k_pool = kv_pool[i, 0].view(-1, s.kv_heads, s.head_dim)
-            v_pool = kv_pool[i, 1].view(-1, s.kv_heads, s.head_dim)
-            k_pool.index_copy_(0, slot_mapping, k)
-            v_pool.index_copy_(0, slot_mapping, v)
+            kv_pool[i, 0].view(-1, s.kv_heads, s.head_dim).index_copy_(0, slot_mapping, k)
+            kv_pool[i, 1].view(-1, s.kv_heads, s.head_dim).index_copy_(0, slot_mapping, v)
+            if groups[0].in_step_order:
+                return groups[0].attend(q, kv_pool[i])
             out = q.new_empty(total, s.heads * s.head_dim)
             for g in groups:
-                out[g.query_out] = g.attend(q, kv_pool[i, 0], kv_pool[i, 1])
+                out[g.query_out] = g.attend(q, kv_pool[i])
             return out
 
         return self._forward(token_ids, positions, attend)
@@ -228,41 +239,54 @@ class PagedGroup:
     """Chunks padded together for one attention call: queries ``[B, n_max]`` gathered from the
     step's flat tokens, K/V ``[B, blocks_max * block_size]`` gathered through block tables."""
 
-    def __init__(self, chunks: list[tuple[int, ScheduledChunk, tuple[int, ...]]], block_size: int, device):
+    def __init__(
+        self, chunks: list[tuple[int, ScheduledChunk, tuple[int, ...]]], block_size: int, step_tokens: int, device
+    ):
         # chunks: (offset of the chunk's first token in the flat step, chunk, block table)
-        n_max = max(c.num_tokens for _, c, _ in chunks)
-        blocks_max = max(-(-(c.start_pos + c.num_tokens) // block_size) for _, c, _ in chunks)
-        query_index, query_pos, tables, valid = [], [], [], []
-        for offset, c, table in chunks:
-            pad = n_max - c.num_tokens
-            query_index.append([offset + j for j in range(c.num_tokens)] + [offset] * pad)
-            query_pos.append([c.start_pos + j for j in range(c.num_tokens)] + [0] * pad)
-            valid.append([True] * c.num_tokens + [False] * pad)
-            used = table[: -(-(c.start_pos + c.num_tokens) // block_size)]
-            tables.append([*used, *([used[0]] * (blocks_max - len(used)))])
+        offsets, starts, counts, tables = [], [], [], []
+        for offset, c, _ in chunks:
+            offsets.append(offset)
+            starts.append(c.start_pos)
+            counts.append(c.num_tokens)
+        n_max = max(counts)
+        used = [-(-(start + n) // block_size) for start, n in zip(starts, counts)]
+        blocks_max = max(used)
+        for (_, _, table), nb in zip(chunks, used):
+            tables.append(table[:nb] + (table[0],) * (blocks_max - nb))
         self.batch = len(chunks)
         self.n_max = n_max
-        self.query_index = torch.tensor(query_index, device=device)
-        valid_t = torch.tensor(valid, device=device)
-        self.query_out = self.query_index[valid_t]
-        self.valid = valid_t
-        self.block_index = torch.tensor(tables, device=device).flatten()
-        key_pos = torch.arange(blocks_max * block_size, device=device)
-        pos = torch.tensor(query_pos, device=device)
+        # The whole step, one token per chunk, in step order (a decode-only step): queries and
+        # outputs are views of the step's flat tensors, no gather or scatter.
+        self.in_step_order = n_max == 1 and len(chunks) == step_tokens and offsets == list(range(len(chunks)))
+        j = torch.arange(n_max)
+        offsets_t = _long_tensor(offsets, "cpu")[:, None]
+        starts_t = _long_tensor(starts, "cpu")[:, None]
+        valid = j[None, :] < _long_tensor(counts, "cpu")[:, None]
+        self.valid = valid.to(device)
+        self.query_index = torch.where(valid, offsets_t + j, offsets_t).to(device)
+        self.query_out = self.query_index[self.valid]
+        self.block_index = _long_tensor(chain.from_iterable(tables), device)
         # A padded query sees key 0 only (no empty softmax row); its output is dropped.
-        self.mask = (key_pos[None, None, :] <= pos[:, :, None])[:, None]  # [B, 1, n_max, L]
-        self.single = n_max == 1
+        pos = torch.where(valid, starts_t + j, 0)
+        key_pos = torch.arange(blocks_max * block_size)
+        self.mask = (key_pos[None, None, :] <= pos[:, :, None])[:, None].to(device)  # [B, 1, n_max, L]
 
-    def attend(self, q_flat: torch.Tensor, k_blocks: torch.Tensor, v_blocks: torch.Tensor) -> torch.Tensor:
-        """Outputs ``[valid queries, heads * head_dim]`` in ``query_out`` order."""
+    def attend(self, q_flat: torch.Tensor, kv_blocks: torch.Tensor) -> torch.Tensor:
+        """Outputs ``[valid queries, heads * head_dim]`` in ``query_out`` order; ``kv_blocks``:
+        one layer's pool ``[2, num_blocks, block_size, kv_heads, head_dim]``."""
         b = self.batch
-        q = q_flat[self.query_index].transpose(1, 2)  # [B, heads, n_max, head_dim]
-        kv_heads, head_dim = k_blocks.shape[-2:]
-        k = k_blocks.index_select(0, self.block_index).view(b, -1, kv_heads, head_dim).transpose(1, 2)
-        v = v_blocks.index_select(0, self.block_index).view(b, -1, kv_heads, head_dim).transpose(1, 2)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=self.mask, enable_gqa=True)
+        if self.in_step_order:
+            q = q_flat.view(b, 1, *q_flat.shape[1:]).transpose(1, 2)
+        else:
+            q = q_flat[self.query_index].transpose(1, 2)  # [B, heads, n_max, head_dim]
+        kv_heads, head_dim = kv_blocks.shape[-2:]
+        # K and V of every block in one gather: [2, B, blocks_max * block_size, kv_heads, head_dim].
+        kv = kv_blocks.index_select(1, self.block_index).view(2, b, -1, kv_heads, head_dim)
+        out = F.scaled_dot_product_attention(
+            q, kv[0].transpose(1, 2), kv[1].transpose(1, 2), attn_mask=self.mask, enable_gqa=True
+        )
         out = out.transpose(1, 2).reshape(b, self.n_max, -1)
-        return out[self.valid]
+        return out.view(b, -1) if self.in_step_order else out[self.valid]
 
 
 def kv_blocks_for_budget(shape: DecoderShape, *, memory_budget_bytes: int, block_size: int, dtype: str) -> int:
@@ -356,14 +380,14 @@ class GenerativeRunner:
             if c.emits_token:
                 last.append((c.seq.request_id, offset + c.num_tokens - 1))
         dev = self.device
-        groups = [PagedGroup(g, bs, dev) for g in (decode, prefill) if g]
+        groups = [PagedGroup(g, bs, len(token_ids), dev) for g in (decode, prefill) if g]
         hidden = self.model.forward_paged(
-            torch.tensor(token_ids, device=dev), torch.tensor(positions, device=dev),
-            self.kv_pool, torch.tensor(slots, device=dev), groups,
+            _long_tensor(token_ids, dev), _long_tensor(positions, dev), self.kv_pool,
+            _long_tensor(slots, dev), groups,
         )
         if not last:
             return {}
-        rows = torch.tensor([i for _, i in last], device=dev)
+        rows = _long_tensor([i for _, i in last], dev)
         next_tokens = self.model.lm_head(hidden[rows]).argmax(dim=-1).tolist()
         return {rid: tok for (rid, _), tok in zip(last, next_tokens)}
 

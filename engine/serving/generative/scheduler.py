@@ -11,7 +11,8 @@ Every step (Orca's iteration-level scheduling, vLLM's and nano-vllm's scheduler)
 5. when a running sequence needs a block and none is free, the most recently admitted running
    sequence not yet scheduled in this step is preempted by recompute: its blocks are freed and
    it goes back to the front of the queue keeping its generated tokens, so when it runs again
-   it prefills prompt + generated and carries on where it stopped.
+   it prefills prompt + generated (its committed full blocks may still be in the prefix cache)
+   and carries on where it stopped. A step that preempted admits no waiting sequence.
 
 The caller runs the plan (``GenerativeRunner.execute``) and hands the next tokens back to
 ``postprocess`` with the time they came out. Times are arguments (``now_s``), so tests drive
@@ -72,8 +73,8 @@ class Sequence:
     preemptions: int = 0
     # Tokens to prefill since the sequence was last (re)admitted: the prompt, or prompt +
     # generated after a preemption. Chunks below it are prefill, above it decode.
-    prefill_len: int = 0
-    _tokens: list[int] = field(default_factory=list, repr=False)
+    prefill_len: int = field(default=0, init=False)
+    _tokens: list[int] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.prompt_token_ids = list(self.prompt_token_ids)
@@ -309,10 +310,7 @@ class Scheduler:
 
     def _chunk(self, seq: Sequence, n: int) -> ScheduledChunk:
         start = seq.num_computed_tokens
-        return ScheduledChunk(
-            seq, start, n, is_prefill=start < seq.prefill_len,
-            emits_token=start + n == seq.num_tokens,
-        )
+        return ScheduledChunk(seq, start, n, start < seq.prefill_len, start + n == len(seq._tokens))
 
     def _make_room(self, seq: Sequence, num_slots: int, scheduled: set[Hashable]) -> bool:
         """Allocate slots up to ``num_slots`` for a running sequence, preempting the latest
