@@ -11,8 +11,9 @@ decoder in fp32, a length-varied Poisson workload; a few minutes in all on a 2-c
 - G2  goodput (requests/s meeting both SLOs) of the core / the best static batch size, on the
       same arrivals at each rate of a grid; best over the grid for each     (>= 3)
 - G3  goodput at the SLO (at the highest rate whose TTFT p99 and TPOT p99 hold) of the core /
-      an ideal scheduler: the same scheduler replayed on a fake clock with the step times
-      fitted on the core's own measured steps                                (>= 0.9)
+      an ideal scheduler: the same scheduler replayed on a fake clock with the step times of
+      the core's own max-rate run (fitted, and that run's ratios to the fit replayed in order)
+                                                                             (>= 0.9)
 - G4  at a fixed KV budget: sequences held, paged / reserve-max, and paged waste
       (allocated slots - tokens held) / tokens held                 (>= 2 and <= 10 %)
 - G5  max rate by MLPerf LoadGen in token-latency mode / ours, on a paired grid of rates
@@ -27,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+
+import numpy as np
 import statistics
 import sys
 import time
@@ -72,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--g4-kv-fraction", type=float, default=0.25,
                    help="G4 KV budget: this share of the tokens all the workload's requests reach")
     p.add_argument("--g5-grid", type=lambda t: [float(x) for x in t.split(",")],
-                   default=[0.8, 0.9, 1.0, 1.1, 1.2, 1.35, 1.5],
-                   help="G5 grid: multiples of the core's measured max rate")
+                   default=[round(0.7 * 1.05 ** k, 4) for k in range(22)],
+                   help="G5 grid, ascending: multiples of the core's measured max rate (default 0.7 to 2 in "
+                        "5 %% steps); it stops once both instruments failed at two rates in a row")
     p.add_argument("--skip-loadgen", action="store_true")
     p.add_argument("--max-drain-s", type=float, default=20.0,
                    help="a run is cut this long after its last scheduled arrival")
@@ -94,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     from engine.bench.generate import g1, sim
     from engine.bench.generate.holding import compare_holding
     from engine.bench.generate.run import (
+        MIN_SPAN_TTFT_SLOS,
         calibrate,
         default_slos,
         make_gen_bench,
@@ -101,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         run_workload,
         search_max_rate,
     )
-    from engine.bench.generate.workload import LengthDist, make_workload
+    from engine.bench.generate.workload import LengthDist, lasting, make_workload
     from engine.bench.stats import host_provenance, noise_probe, utc_now
     from engine.serving.runner import provenance as torch_provenance
 
@@ -179,9 +184,17 @@ def main(argv: list[str] | None = None) -> int:
     start = 0.5 * off["metrics"]["request_throughput_rps"]
     log(f"core max rate search from {start:.1f} requests/s")
 
+    steps_by_rate: dict[float, list[dict[str, Any]]] = {}
+    min_span_s = MIN_SPAN_TTFT_SLOS * slo["ttft_slo_ms"] / 1000.0
+
+    def wl_at(rate: float):
+        return lasting(workload, rate, min_span_s)
+
     def core_at(rate: float) -> dict[str, Any]:
-        m = measure_at(bench, workload.at_rate(rate), slo, max_drain_s=args.max_drain_s)
-        all_steps.extend(m.pop("raw_steps"))
+        m = measure_at(bench, wl_at(rate), slo, max_drain_s=args.max_drain_s)
+        raw = m.pop("raw_steps")
+        all_steps.extend(raw)
+        steps_by_rate[round(rate, 2)] = raw  # the search reports its answer rounded so
         log(f"  core at {rate:.2f} req/s: TTFT p99 {m['metrics']['ttft_p99_all_ms']} ms, "
             f"TPOT p99 {m['metrics']['tpot_p99_all_ms']} ms, goodput {m['metrics']['goodput_rps']}")
         return m
@@ -192,26 +205,30 @@ def main(argv: list[str] | None = None) -> int:
     cap = search["max_rate_rps"] or start
     write(False)
 
-    # G3: the ideal, the same scheduler on a fake clock with the fitted step times.
+    # G3: the ideal, the same scheduler on a fake clock. Paired (the verdict): step times fitted
+    # on the core's own confirmed run at its max rate, step k times that run's k-th measured /
+    # modelled ratio (in order, cycling), so the ideal has the speed and the slow spells of that
+    # very run. Reported beside it: the same fit without the ratios, and a fit over every step of
+    # every core run so far (the machine's average over minutes).
     from engine.bench.generate.metrics import step_summary, summarise_requests
 
-    # Least squares over every step the core ran (the verdict's ideal: the machine's average
-    # speed during the run), and the same with stalled steps trimmed (a quieter machine).
+    cap_steps = steps_by_rate.get(round(cap, 2)) or all_steps
+    paired, paired_fit = sim.fit_step_time(cap_steps)
+    noise = sim.step_time_ratios(cap_steps, paired)
     model, fit = sim.fit_step_time(all_steps)
-    trimmed, trimmed_fit = sim.fit_step_time(all_steps, trim_mads=3.0)
-    r["step_time_fit"], r["step_time_fit_trimmed"] = fit, trimmed_fit
-    log(f"step-time fit: {fit}")
+    r["step_time_fit_paired"], r["step_time_fit"] = paired_fit, fit
+    r["paired_step_ratio_quantiles"] = {q: round(float(np.quantile(noise, q / 100)), 4) for q in (10, 50, 90, 99)}
+    log(f"step-time fit on the max-rate run: {paired_fit}")
 
-    def ideal_at(rate: float, m=model) -> dict[str, Any]:
-        rec = sim.simulate(workload.at_rate(rate), bench.config, m, vocab_size=vocab)
+    def ideal_at(rate: float, m=paired, ratios=noise) -> dict[str, Any]:
+        rec = sim.simulate(wl_at(rate), bench.config, m, vocab_size=vocab, noise=ratios, seed=args.seed)
         return {"rate_rps": rate, "metrics": summarise_requests(rec.records, **_slo_args(slo)),
                 "steps": step_summary(rec.steps), "valid": True}
 
-    r["ideal_search"] = search_max_rate(ideal_at, start_rps=cap, rel_tol=0.01, max_steps=20, confirm=False)
-    r["ideal_trimmed_search"] = search_max_rate(lambda x: ideal_at(x, trimmed), start_rps=cap, rel_tol=0.01,
-                                                max_steps=20, confirm=False)
-    # The ideal on the core's own capacity arrivals (how the two compare at the same load).
-    r["ideal_at_core_max_rate"] = ideal_at(cap)
+    ideal_kw = {"start_rps": cap, "rel_tol": 0.01, "max_steps": 20, "confirm": False}
+    r["ideal_search"] = search_max_rate(ideal_at, **ideal_kw)
+    r["ideal_steady_search"] = search_max_rate(lambda x: ideal_at(x, paired, None), **ideal_kw)
+    r["ideal_all_runs_search"] = search_max_rate(lambda x: ideal_at(x, model, None), **ideal_kw)
     write(False)
 
     # G2: core and static batch sizes on the same arrivals at a grid of rates.
@@ -223,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         row["core"] = _slim(core_at(rate))
         for b in args.static_batch_sizes:
             log(f"G2 at {rate:.2f} req/s: static batch {b}")
-            m = measure_at(bench, workload.at_rate(rate), slo, static_batch_size=b, max_drain_s=args.max_drain_s)
+            m = measure_at(bench, wl_at(rate), slo, static_batch_size=b, max_drain_s=args.max_drain_s)
             m.pop("raw_steps")
             row[f"static_{b}"] = _slim(m)
         grid.append(row)
@@ -252,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
 
         rows = []
         for k, f in enumerate(args.g5_grid):
+            if all(_two_fails(rows, who) for who in ("ours", "loadgen")):
+                break
             rate = round(cap * f, 4)
             pair: dict[str, Any] = {"rate_factor": f, "rate_rps": rate}
             for which in (("ours", "loadgen") if k % 2 == 0 else ("loadgen", "ours")):
@@ -263,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                     lg = loadgen_token_server(
                         lambda: bench.engine(), list(workload.requests), target_qps=rate,
                         ttft_slo_ms=slo["ttft_slo_ms"], tpot_slo_ms=slo["tpot_slo_ms"],
-                        min_query_count=args.requests, min_duration_ms=1000, seed=args.seed + k,
+                        min_query_count=args.requests, min_duration_ms=int(min_span_s * 1000), seed=args.seed + k,
                     )
                     pair["loadgen"] = {"ttft_p99_ms": lg.get("ttft_p99_ms"), "tpot_p99_ms": lg.get("tpot_p99_ms"),
                                        "pass": lg["within_slo"], "valid": lg["valid"],
@@ -278,6 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     r["noise_after"] = noise_probe()
     write(True)
     return 0
+
+
+def _two_fails(rows: list[dict[str, Any]], who: str) -> bool:
+    return len(rows) >= 2 and not rows[-1][who]["pass"] and not rows[-2][who]["pass"]
 
 
 def _slo_args(slo: dict[str, Any]) -> dict[str, float]:

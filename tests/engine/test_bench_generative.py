@@ -109,6 +109,17 @@ def test_a_workload_is_reproducible_and_keeps_its_requests_across_rates():
     assert make_workload(**{**kw, "seed": 4}).requests != w.requests
 
 
+def test_a_run_at_a_high_rate_gets_enough_requests_to_last_its_minimum_span():
+    from engine.bench.generate.workload import lasting
+
+    w = make_workload(requests=10, input_len=LengthDist.fixed(3), output_len=LengthDist.fixed(2), vocab_size=9, seed=1)
+    slow = lasting(w, 2.0, min_span_s=1.0)
+    assert len(slow.requests) == 10 and slow.rate_rps == 2.0  # 10 requests at 2/s span ~5 s
+    fast = lasting(w, 1000.0, min_span_s=1.0)
+    assert len(fast.requests) == 1001 and fast.requests[-1].arrival_offset_s == pytest.approx(1.0, rel=0.15)
+    assert all(max(r.prompt_token_ids) < 9 for r in fast.requests)
+
+
 # -- driver and the ideal simulation on the fake runner --------------------------------------
 def _workload(n=60, rate=40.0, seed=0):
     return make_workload(requests=n, input_len=LengthDist.parse("uniform:4-40"),
@@ -229,3 +240,22 @@ def test_the_harness_imports_without_torch():
             "engine.bench.generate.cli, engine.bench.mlperf_tokens; assert 'torch' not in sys.modules")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_the_fake_runner_replays_measured_step_variation_seeded():
+    w = _workload(n=80)
+    cfg = SchedulerConfig(block_size=4, num_blocks=600, max_num_batched_tokens=32)
+    from engine.bench.generate.sim import step_time_ratios
+
+    plain = simulate(w, cfg, MODEL)
+    assert np.allclose(step_time_ratios(plain.steps, MODEL), 1.0)
+    noise = np.array([1.0, 1.0, 3.0])
+    replay = np.round(step_time_ratios(simulate(w, cfg, MODEL, noise=noise).steps, MODEL), 6)
+    assert list(replay[:6]) == [1.0, 1.0, 3.0, 1.0, 1.0, 3.0]  # in order, cycling
+    noisy = simulate(w, cfg, MODEL, noise=noise, shuffle=True, seed=1)
+    ratios = np.round(step_time_ratios(noisy.steps, MODEL), 6)
+    assert set(ratios) <= {1.0, 3.0} and (ratios == 3.0).mean() == pytest.approx(1 / 3, abs=0.1)
+    assert list(ratios[:30]) != list(replay[:30])
+    assert noisy.wall_s > plain.wall_s
+    again = simulate(w, cfg, MODEL, noise=noise, shuffle=True, seed=1)
+    assert [r.token_times_s for r in again.records] == [r.token_times_s for r in noisy.records]

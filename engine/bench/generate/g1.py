@@ -33,7 +33,8 @@ def core_decode(bench, batch: int, steps: int, *, seed: int = 0) -> dict[str, An
         raise ValueError("G1 batch exceeds max_num_seqs")
     prompts = _prompts(batch, bench.shape.vocab_size, seed)
     reqs = tuple(GenRequest(f"g1-{i}", p, steps + 1, 0.0) for i, p in enumerate(prompts))
-    w = Workload(reqs, None, 1.0, LengthDist.fixed(PROMPT_TOKENS), LengthDist.fixed(steps + 1), seed)
+    w = Workload(reqs, None, 1.0, LengthDist.fixed(PROMPT_TOKENS), LengthDist.fixed(steps + 1), seed,
+                 bench.shape.vocab_size)
     # Every prompt prefilled in one step, so all ``batch`` sequences decode together from then on.
     config = replace(bench.config, max_num_batched_tokens=max(bench.config.max_num_batched_tokens,
                                                               batch * PROMPT_TOKENS))

@@ -129,7 +129,7 @@ def summarise_requests(
         "good_fraction": round(good / len(records), 4),
         # max(TTFT p99 / SLO, TPOT p99 / SLO): <= 1 when both hold (the search's one number).
         "slo_ratio": round(slo_ratio, 4) if math.isfinite(slo_ratio) else None,
-        "slo_met": math.isfinite(slo_ratio) and slo_ratio <= 1.0,
+        "slo_met": bool(math.isfinite(slo_ratio) and slo_ratio <= 1.0),
     }
 
 

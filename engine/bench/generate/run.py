@@ -36,7 +36,7 @@ from typing import Any
 
 from engine.bench.generate.driver import RunRecord, drive
 from engine.bench.generate.metrics import step_summary, summarise_requests
-from engine.bench.generate.workload import LengthDist, Workload, make_workload
+from engine.bench.generate.workload import LengthDist, Workload, lasting, make_workload
 from engine.bench.search import Cancelled, max_qps_search
 from engine.bench.stats import BenchResult, host_provenance, noise_probe, utc_now
 from engine.bench.threads import pin_threads
@@ -55,6 +55,9 @@ SPEC_KEYS = {
 TPOT_SLO_STEPS = 10.0
 TTFT_OVER_TPOT = 10.0
 TTFT_PREFILL_FACTOR = 3.0
+# A max-rate run's arrivals span at least this many TTFT SLOs (more requests at higher rates):
+# a shorter run is a burst that any server absorbs.
+MIN_SPAN_TTFT_SLOS = 20.0
 
 
 @dataclass(slots=True)
@@ -130,7 +133,7 @@ def calibrate(bench: GenBench, prompt_len: int, *, repeats: int = 3, decode_toke
     for k in range(repeats):
         w = Workload(
             (_request(f"cal{k}", prompt_len, decode_tokens, bench.shape.vocab_size, k),),
-            None, 1.0, LengthDist.fixed(prompt_len), LengthDist.fixed(decode_tokens), k,
+            None, 1.0, LengthDist.fixed(prompt_len), LengthDist.fixed(decode_tokens), k, bench.shape.vocab_size,
         )
         rec = run_workload(bench, w)
         dec = [s["step_ms"] for s in rec.steps if s["decode_tokens"] and not s["prefill_tokens"]]
@@ -296,9 +299,11 @@ def run_generate(
             off = measure_at(bench, workload.at_rate(None), slo, static_batch_size=static_b, max_drain_s=max_drain_s)
             start = float(rate) if rate is not None else 0.5 * off["metrics"]["request_throughput_rps"]
 
+            min_span_s = MIN_SPAN_TTFT_SLOS * slo["ttft_slo_ms"] / 1000.0
+
             def measure(r_rps: float) -> dict[str, Any]:
                 report("max-qps", 0.5, f"run at {r_rps:.3g} requests/s")
-                return measure_at(bench, workload.at_rate(r_rps), slo, static_batch_size=static_b,
+                return measure_at(bench, lasting(workload, r_rps, min_span_s), slo, static_batch_size=static_b,
                                   max_drain_s=max_drain_s)
 
             search = search_max_rate(measure, start_rps=start, should_cancel=should_cancel)

@@ -38,7 +38,7 @@ class FakeClock:
 
     def advance(self, dt_s: float) -> None:
         if dt_s > 0:
-            self.now_s += dt_s
+            self.now_s += float(dt_s)
 
     sleep = advance
 
@@ -146,22 +146,42 @@ def fit_step_time(steps: list[dict[str, Any]], *, trim_mads: float | None = None
     return model, fit
 
 
+def step_time_ratios(steps: list[dict[str, Any]], model: StepTimeModel) -> np.ndarray:
+    """measured / modelled time of each step: the machine's step-to-step variation, for a
+    ``FakeRunner`` to replay (``noise``)."""
+    rows = [s for s in steps if s.get("kv_tokens") is not None]
+    pred = np.asarray([model.step_ms(s["prefill_tokens"], s["decode_tokens"], s["kv_tokens"]) for s in rows])
+    return np.asarray([s["step_ms"] for s in rows]) / np.maximum(pred, 1e-9)
+
+
 class FakeRunner:
     """A runner without torch: each ``execute`` advances ``clock`` by the model's step time and
-    returns a deterministic token for every chunk that emits one."""
+    returns a deterministic token for every chunk that emits one. With ``noise`` (measured
+    steps' ratios to the model), step k's time is multiplied by ``noise[k]`` in order, cycling
+    (a replay: a slow spell of the machine stays a spell), or by a seeded random draw from it
+    when ``shuffle``."""
 
     device = "fake"
     dtype = "fake"
 
-    def __init__(self, model: StepTimeModel, clock: FakeClock | SleepClock, *, num_blocks: int, vocab_size: int = 256):
+    def __init__(self, model: StepTimeModel, clock: FakeClock | SleepClock, *, num_blocks: int, vocab_size: int = 256,
+                 noise: np.ndarray | None = None, shuffle: bool = False, seed: int = 0):
         self.model = model
         self.clock = clock
         self.num_blocks = num_blocks
         self.vocab_size = vocab_size
+        self.noise = None if noise is None or len(noise) == 0 else np.asarray(noise, dtype=np.float64)
+        self.shuffle = shuffle
+        self._rng = np.random.default_rng([seed, 3])
+        self._steps = 0
 
     def execute(self, plan) -> dict[str, int]:
-        self.clock.advance(self.model.step_ms(
-            plan.num_prefill_tokens, plan.num_decode_tokens, plan.num_kv_tokens) / 1000.0)
+        ms = self.model.step_ms(plan.num_prefill_tokens, plan.num_decode_tokens, plan.num_kv_tokens)
+        if self.noise is not None:
+            k = self._rng.integers(len(self.noise)) if self.shuffle else self._steps % len(self.noise)
+            ms *= self.noise[k]
+        self._steps += 1
+        self.clock.advance(ms / 1000.0)
         out = {}
         for chunk in plan.chunks:
             if chunk.emits_token:
@@ -174,18 +194,22 @@ class FakeRunner:
 
 
 def fake_engine(config, model: StepTimeModel, *, vocab_size: int = 256,
-                clock: FakeClock | SleepClock | None = None):
+                clock: FakeClock | SleepClock | None = None, noise: np.ndarray | None = None,
+                shuffle: bool = False, seed: int = 0):
     """(engine, clock): the real scheduler and engine loop over a ``FakeRunner`` on
     ``clock`` (a fresh ``FakeClock`` by default; a ``SleepClock`` runs it in wall time)."""
     from engine.serving.generative import Scheduler
     from engine.serving.generative.engine import GenerativeEngine
 
     clock = FakeClock() if clock is None else clock
-    runner = FakeRunner(model, clock, num_blocks=config.num_blocks, vocab_size=vocab_size)
+    runner = FakeRunner(model, clock, num_blocks=config.num_blocks, vocab_size=vocab_size, noise=noise,
+                        shuffle=shuffle, seed=seed)
     return GenerativeEngine(Scheduler(config), runner, clock=clock), clock
 
 
-def simulate(workload: Workload, config, model: StepTimeModel, *, vocab_size: int = 256) -> RunRecord:
-    """The workload through the real scheduler on the fake clock with the model's step times."""
-    engine, clock = fake_engine(config, model, vocab_size=vocab_size)
+def simulate(workload: Workload, config, model: StepTimeModel, *, vocab_size: int = 256,
+             noise: np.ndarray | None = None, shuffle: bool = False, seed: int = 0) -> RunRecord:
+    """The workload through the real scheduler on the fake clock with the model's step times
+    (times the ``noise`` ratios, see ``FakeRunner``)."""
+    engine, clock = fake_engine(config, model, vocab_size=vocab_size, noise=noise, shuffle=shuffle, seed=seed)
     return drive(engine, workload, clock=clock, sleep=clock.sleep, start_delay_s=0.0)

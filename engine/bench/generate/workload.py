@@ -123,6 +123,7 @@ class Workload:
     input_len: LengthDist
     output_len: LengthDist
     seed: int
+    vocab_size: int = 2
 
     def settings(self) -> dict:
         ins = [len(r.prompt_token_ids) for r in self.requests]
@@ -149,7 +150,18 @@ class Workload:
             GenRequest(r.request_id, r.prompt_token_ids, r.max_new_tokens, float(t))
             for r, t in zip(self.requests, offsets)
         )
-        return Workload(reqs, rate_rps, b, self.input_len, self.output_len, self.seed)
+        return Workload(reqs, rate_rps, b, self.input_len, self.output_len, self.seed, self.vocab_size)
+
+
+def lasting(workload: Workload, rate_rps: float, min_span_s: float) -> Workload:
+    """``workload`` at ``rate_rps`` with enough requests (the same seed, more of them) that the
+    arrivals span at least ``min_span_s``: a run much shorter than the TTFT SLO is a burst that
+    any server absorbs, so a search could pass any rate."""
+    need = math.ceil(rate_rps * min_span_s) + 1
+    if need > len(workload.requests):
+        workload = make_workload(requests=need, input_len=workload.input_len, output_len=workload.output_len,
+                                 vocab_size=workload.vocab_size, burstiness=workload.burstiness, seed=workload.seed)
+    return workload.at_rate(rate_rps)
 
 
 def make_workload(
@@ -176,4 +188,4 @@ def make_workload(
         )
         for i, (n_in, n_out, t) in enumerate(zip(ins, outs, offsets))
     )
-    return Workload(reqs, rate_rps, burstiness, input_len, output_len, seed)
+    return Workload(reqs, rate_rps, burstiness, input_len, output_len, seed, vocab_size)
