@@ -70,13 +70,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--g1-decode-steps", type=int, default=64)
     p.add_argument("--g1-pairs", type=int, default=5, help="ABBA pairs of core and bare loop")
     p.add_argument("--static-batch-sizes", type=_int_list, default=[1, 4, 16])
-    p.add_argument("--g2-rate-factors", type=lambda t: [float(x) for x in t.split(",")], default=[1.0, 0.5],
-                   help="G2 grid: multiples of the core's measured max rate")
+    p.add_argument("--g2-core-factors", type=lambda t: [float(x) for x in t.split(",")],
+                   default=[0.5, 1.0, 1.5, 2.0],
+                   help="G2 grid for the core: multiples of its measured max rate (above it too: the machine "
+                        "may be faster by then)")
+    p.add_argument("--g2-static-factors", type=lambda t: [float(x) for x in t.split(",")],
+                   default=[0.25, 0.5, 1.0], help="G2 grid for each static batch size")
     p.add_argument("--g4-kv-fraction", type=float, default=0.25,
                    help="G4 KV budget: this share of the tokens all the workload's requests reach")
     p.add_argument("--g5-grid", type=lambda t: [float(x) for x in t.split(",")],
-                   default=[round(0.7 * 1.05 ** k, 4) for k in range(22)],
-                   help="G5 grid, ascending: multiples of the core's measured max rate (default 0.7 to 2 in "
+                   default=[round(0.7 * 1.05 ** k, 4) for k in range(31)],
+                   help="G5 grid, ascending: multiples of the core's measured max rate (default 0.7 to 3 in "
                         "5 %% steps); it stops once both instruments failed at two rates in a row")
     p.add_argument("--skip-loadgen", action="store_true")
     p.add_argument("--max-drain-s", type=float, default=20.0,
@@ -90,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         args.requests = 30
         args.g1_decode_steps, args.g1_pairs = 8, 1
         args.static_batch_sizes = args.static_batch_sizes[:1]
-        args.g2_rate_factors = args.g2_rate_factors[:1]
+        args.g2_core_factors, args.g2_static_factors = [1.0], [1.0]
         args.g5_grid = [1.0]
         args.max_drain_s = 10.0
 
@@ -136,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
                 "threads": threads, "device": bench.device, "scheduler": bench.config.to_dict(),
                 "workload": workload.settings(), "static_batch_sizes": args.static_batch_sizes,
                 "g1": {"batch": args.g1_batch, "decode_steps": args.g1_decode_steps, "pairs": args.g1_pairs},
-                "g2_rate_factors": args.g2_rate_factors, "g4_kv_fraction": args.g4_kv_fraction,
+                "g2_core_factors": args.g2_core_factors,
+                "g2_static_factors": args.g2_static_factors, "g4_kv_fraction": args.g4_kv_fraction,
                 "g5_grid": None if args.skip_loadgen else args.g5_grid, "max_drain_s": args.max_drain_s,
                 "seed": args.seed, "quick": args.quick,
             },
@@ -233,12 +238,13 @@ def main(argv: list[str] | None = None) -> int:
 
     # G2: core and static batch sizes on the same arrivals at a grid of rates.
     grid = []
-    for f in args.g2_rate_factors:
+    for f in sorted(set(args.g2_core_factors) | set(args.g2_static_factors)):
         rate = round(cap * f, 4)
         row: dict[str, Any] = {"rate_factor": f, "rate_rps": rate}
-        log(f"G2 at {rate:.2f} req/s: core")
-        row["core"] = _slim(core_at(rate))
-        for b in args.static_batch_sizes:
+        if f in args.g2_core_factors:
+            log(f"G2 at {rate:.2f} req/s: core")
+            row["core"] = _slim(core_at(rate))
+        for b in args.static_batch_sizes if f in args.g2_static_factors else ():
             log(f"G2 at {rate:.2f} req/s: static batch {b}")
             m = measure_at(bench, wl_at(rate), slo, static_batch_size=b, max_drain_s=args.max_drain_s)
             m.pop("raw_steps")

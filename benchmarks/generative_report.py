@@ -72,7 +72,7 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
         s["step_fit_median_rel_error"] = fit.get("median_rel_error")
     if "g2" in r:
         grid = r["g2"]["grid"]
-        core_best = max(grid, key=lambda row: row["core"]["goodput_rps"])
+        core_best = max((row for row in grid if "core" in row), key=lambda row: row["core"]["goodput_rps"])
         s["g2_core_goodput_rps"] = core_best["core"]["goodput_rps"]
         s["g2_core_rate_rps"] = core_best["rate_rps"]
         statics = [(row[k]["goodput_rps"], int(k.split("_")[1]), row["rate_rps"])
@@ -221,12 +221,12 @@ def render_markdown(result: dict[str, Any]) -> str:
         lines += ["", f"Offline (all {wl['requests']} requests at once): {s['offline_output_tokens_per_s']} output "
                   f"tokens/s, {s['offline_request_throughput_rps']} requests/s."]
     if "g2" in r:
-        lines += ["", "G2 grid (goodput req/s / TTFT p99 ms / TPOT p99 ms):", "",
-                  "| rate req/s | " + " | ".join(k for k in r["g2"]["grid"][0] if k in ("core",) or k.startswith("static_")) + " |",
-                  "|---|" + "---|" * sum(1 for k in r["g2"]["grid"][0] if k == "core" or k.startswith("static_"))]
+        cols = ["core"] + [f"static_{b}" for b in st["static_batch_sizes"]]
+        lines += ["", "G2 grid (goodput req/s / TTFT p99 ms / TPOT p99 ms; - not run there):", "",
+                  "| rate req/s | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
         for row in r["g2"]["grid"]:
-            cells = [f"{v['goodput_rps']} / {v['ttft_p99_all_ms']} / {v['tpot_p99_all_ms']}"
-                     for k, v in row.items() if k == "core" or k.startswith("static_")]
+            cells = [f"{row[k]['goodput_rps']} / {row[k]['ttft_p99_all_ms']} / {row[k]['tpot_p99_all_ms']}"
+                     if k in row else "-" for k in cols]
             lines.append(f"| {row['rate_rps']} | " + " | ".join(cells) + " |")
     if "g5" in r:
         lines += ["", "G5 paired grid (pass: TTFT p99 and TPOT p99 within the SLOs):", "",
