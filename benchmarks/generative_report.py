@@ -70,7 +70,7 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
         fit = r.get("step_time_fit_paired") or {}
         s["step_fit_r2"] = fit.get("r2")
         s["step_fit_median_rel_error"] = fit.get("median_rel_error")
-    if "g2" in r:
+    if any("core" in row for row in (r.get("g2") or {}).get("grid", [])):
         grid = r["g2"]["grid"]
         core_best = max((row for row in grid if "core" in row), key=lambda row: row["core"]["goodput_rps"])
         s["g2_core_goodput_rps"] = core_best["core"]["goodput_rps"]
