@@ -83,6 +83,12 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
             s["g2_ratio"] = _ratio(s["g2_core_goodput_rps"], best[0]) if best[0] > 0 else None
             s["g2_static_goodput_zero"] = best[0] == 0
             s["g2_met"] = best[0] == 0 and s["g2_core_goodput_rps"] > 0 or (s["g2_ratio"] or 0) >= 3.0
+    rows = [x for x in r.get("g3_paired_grid") or [] if x["ideal_goodput_rps"]]
+    if rows:
+        ratios = [x["core_goodput_rps"] / x["ideal_goodput_rps"] for x in rows]
+        s["g3_paired_grid_median_ratio"] = _round(statistics.median(ratios))
+        s["g3_paired_grid_min_ratio"] = _round(min(ratios))
+        s["g3_paired_grid_rows"] = len(rows)
     if "g4" in r:
         g4 = r["g4"]
         s["g4_seqs_held_ratio"] = g4["seqs_held_ratio"]
@@ -102,6 +108,9 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
         s["g5_rows"] = len(rows)
         s["g5_met"] = (s["g5_bracketed"] and s["g5_ratio_loadgen_over_ours"] is not None
                        and abs(s["g5_ratio_loadgen_over_ours"] - 1) <= 0.05)
+    if r.get("calibration_end") and r.get("calibration"):
+        s["step1_ms_start"] = r["calibration"]["step1_ms"]
+        s["step1_ms_end"] = r["calibration_end"]["step1_ms"]
     stalls = [x["noise"]["stall_fraction"] for x in _noisy(r)]
     s["noise_stall_fraction_median"] = _round(statistics.median(stalls)) if stalls else None
     s["noise_stall_fraction_max"] = max(stalls) if stalls else None
@@ -156,7 +165,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         ]
     lines += [
         f"Machine stall fraction beside the runs: median {s.get('noise_stall_fraction_median')}, max "
-        f"{s.get('noise_stall_fraction_max')} (a shared 2-core VM: every comparison is paired in this run).",
+        f"{s.get('noise_stall_fraction_max')}; step(1) {s.get('step1_ms_start')} ms at the start, "
+        f"{s.get('step1_ms_end')} ms at the end (a shared 2-core VM: every comparison is paired in this run).",
         "",
         "| | comparison | measured | target | |",
         "|---|---|---|---|---|",
@@ -192,6 +202,12 @@ def render_markdown(result: dict[str, Any]) -> str:
                 f"{s[f'ideal_{key}_goodput_at_slo_rps']} req/s; max rate {s[f'ideal_{key}_max_rate_rps']} req/s) "
                 f"| (reported) | |"
             )
+    if "g3_paired_grid_median_ratio" in s:
+        lines.append(
+            f"| G3 | goodput / the ideal's on the same arrivals, run by run over G5's {s['g3_paired_grid_rows']} rates "
+            f"(each run's own fitted and replayed step times): median (min) | {s['g3_paired_grid_median_ratio']} "
+            f"({s['g3_paired_grid_min_ratio']}) | (reported) | |"
+        )
     if "g4_seqs_held_ratio" in s:
         g4 = r["g4"]["paged"]
         lines.append(
