@@ -213,11 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     cap = search["max_rate_rps"] or start
     write(False)
 
-    # G3: the ideal, the same scheduler on a fake clock. Paired (the verdict): step times fitted
-    # on the core's own confirmed run at its max rate, step k times that run's k-th measured /
-    # modelled ratio (in order, cycling), so the ideal has the speed and the slow spells of that
-    # very run. Reported beside it: the same fit without the ratios, and a fit over every step of
-    # every core run so far (the machine's average over minutes).
+    # G3 context: ideal max rates from step-time fits without the machine's variation, on the
+    # core's max-rate run and on every core run so far. The verdict (paired run by run, after G5)
+    # replays each run's own step times on its own arrivals.
     from engine.bench.generate.metrics import step_summary, summarise_requests
 
     cap_steps = steps_by_rate.get(round(cap, 2)) or all_steps
@@ -234,7 +232,6 @@ def main(argv: list[str] | None = None) -> int:
                 "steps": step_summary(rec.steps), "valid": True}
 
     ideal_kw = {"start_rps": cap, "rel_tol": 0.01, "max_steps": 20, "confirm": False}
-    r["ideal_search"] = search_max_rate(ideal_at, **ideal_kw)
     r["ideal_steady_search"] = search_max_rate(lambda x: ideal_at(x, paired, None), **ideal_kw)
     r["ideal_all_runs_search"] = search_max_rate(lambda x: ideal_at(x, model, None), **ideal_kw)
     write(False)
@@ -303,9 +300,10 @@ def main(argv: list[str] | None = None) -> int:
             r["g5"] = {"grid": rows}
             write(False)
 
-    # G3 at every rate the core ran in G5: its goodput / the ideal's on the same arrivals with
-    # that run's own fitted and replayed step times (paired run by run, so a slow spell of the
-    # machine slows both).
+    # G3: at every rate the core ran in G5, its goodput / the ideal's: the same scheduler on a
+    # fake clock, the same arrivals, that run's own steps fitted and step k times the run's k-th
+    # measured / fitted ratio (the same arrivals give the same sequence of steps, so the replay
+    # lines up): the ideal is that run without the time between and around steps.
     paired_rows = []
     for row in (r.get("g5") or {}).get("grid", []):
         steps = steps_by_rate.get(round(row["rate_rps"], 2))

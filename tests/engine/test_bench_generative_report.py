@@ -56,3 +56,12 @@ def test_a_partial_result_renders_with_its_provenance_and_the_cpu_caveat():
     assert "| G1 |" in md and "0.95" in md and "met" in md
     assert "| G2 |" not in md
     assert "says nothing of the CUDA path" in md
+
+
+def test_g3_is_the_median_run_by_run_ratio_to_the_ideal_on_the_same_arrivals():
+    rows = [{"rate_rps": r, "core_goodput_rps": c, "ideal_goodput_rps": i, "ideal_pass": True, "fit_r2": 0.5}
+            for r, c, i in ((10, 9.9, 10.0), (20, 19.0, 20.0), (30, 12.0, 29.0), (40, 1.0, 0.0))]
+    s = summarise({"g3_paired_grid": rows})
+    # The run whose ideal had no goodput at all is left out: 0.99, 0.95, 0.41.
+    assert s["g3_rows"] == 3 and s["g3_ratio"] == 0.95 and s["g3_min_ratio"] == round(12 / 29, 4)
+    assert s["g3_met"]
