@@ -164,19 +164,23 @@ def main(argv: list[str] | None = None) -> int:
     r["calibration"], r["slo"] = cal, slo
     log(f"SLOs: TTFT {slo['ttft_slo_ms']} ms, TPOT {slo['tpot_slo_ms']} ms (step(1) {cal['step1_ms']} ms)")
 
-    # G1: core vs bare loop, same batch, ABBA.
-    log(f"G1: decode tokens/s at batch {args.g1_batch}, core vs bare loop")
+    # G1: core vs bare loop (and vs the dense-cache loop, for what paging costs), same batch,
+    # in mirrored order (ABCCBA) so a drift in the machine's speed falls on all three alike.
+    log(f"G1: decode tokens/s at batch {args.g1_batch}, core vs bare loop vs dense-cache loop")
+    loops = {"bare": g1.bare_decode, "core": g1.core_decode, "dense": g1.dense_decode}
     pairs = []
     for k in range(args.g1_pairs):
         noise = noise_probe()
-        order = ["bare", "core", "core", "bare"] if k % 2 == 0 else ["core", "bare", "bare", "core"]
-        tps: dict[str, list[float]] = {"bare": [], "core": []}
-        for which in order:
-            fn = g1.bare_decode if which == "bare" else g1.core_decode
-            tps[which].append(fn(bench, args.g1_batch, args.g1_decode_steps, seed=k)["tokens_per_s"])
+        order = ["bare", "core", "dense"] if k % 2 == 0 else ["core", "dense", "bare"]
+        tps: dict[str, list[float]] = {name: [] for name in loops}
+        for which in order + order[::-1]:
+            tps[which].append(loops[which](bench, args.g1_batch, args.g1_decode_steps, seed=k)["tokens_per_s"])
+        core = statistics.fmean(tps["core"])
         pairs.append({"bare_tokens_per_s": round(statistics.fmean(tps["bare"]), 1),
-                      "core_tokens_per_s": round(statistics.fmean(tps["core"]), 1),
-                      "ratio": round(statistics.fmean(tps["core"]) / statistics.fmean(tps["bare"]), 4),
+                      "core_tokens_per_s": round(core, 1),
+                      "dense_tokens_per_s": round(statistics.fmean(tps["dense"]), 1),
+                      "ratio": round(core / statistics.fmean(tps["bare"]), 4),
+                      "dense_ratio": round(core / statistics.fmean(tps["dense"]), 4),
                       "noise": noise})
     r["g1"] = {"batch": args.g1_batch, "pairs": pairs}
     write(False)

@@ -45,6 +45,12 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
         s["g1_core_tokens_per_s"] = _round(statistics.median(p["core_tokens_per_s"] for p in r["g1"]["pairs"]), 1)
         s["g1_bare_tokens_per_s"] = _round(statistics.median(p["bare_tokens_per_s"] for p in r["g1"]["pairs"]), 1)
         s["g1_met"] = s["g1_ratio"] >= 0.9
+        dense = [p["dense_ratio"] for p in r["g1"]["pairs"] if "dense_ratio" in p]
+        if dense:
+            s["g1_dense_ratio"] = _round(statistics.median(dense))
+            s["g1_dense_ratios"] = dense
+            s["g1_dense_tokens_per_s"] = _round(statistics.median(
+                p["dense_tokens_per_s"] for p in r["g1"]["pairs"] if "dense_tokens_per_s" in p), 1)
     if "offline" in r:
         m = r["offline"]["metrics"]
         s["offline_output_tokens_per_s"] = m["output_tokens_per_s"]
@@ -172,6 +178,13 @@ def render_markdown(result: dict[str, Any]) -> str:
             f"| G1 | decode tokens/s at batch {r['g1']['batch']}, core / bare loop (median of "
             f"{len(s['g1_ratios'])} ABBA pairs: {', '.join(map(str, s['g1_ratios']))}) | {s['g1_ratio']} "
             f"({s['g1_core_tokens_per_s']:,} / {s['g1_bare_tokens_per_s']:,} tokens/s) | >= 0.9 | {yes(s['g1_met'])} |"
+        )
+    if "g1_dense_ratio" in s:
+        lines.append(
+            f"| G1 | the same, core / a dense-cache loop of the same model (no paging: what the block-table "
+            f"gather costs in plain PyTorch; per pair: {', '.join(map(str, s['g1_dense_ratios']))}) | "
+            f"{s['g1_dense_ratio']} ({s['g1_core_tokens_per_s']:,} / {s['g1_dense_tokens_per_s']:,} tokens/s) "
+            f"| (reported) | |"
         )
     if "g2_ratio" in s or "g2_static_goodput_zero" in s:
         measured = (f"{s['g2_ratio']}" if s.get("g2_ratio") is not None else "static goodput 0")

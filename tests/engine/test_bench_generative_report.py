@@ -65,3 +65,13 @@ def test_g3_is_the_median_run_by_run_ratio_to_the_ideal_on_the_same_arrivals():
     # The run whose ideal had no goodput at all is left out: 0.99, 0.95, 0.41.
     assert s["g3_rows"] == 3 and s["g3_ratio"] == 0.95 and s["g3_min_ratio"] == round(12 / 29, 4)
     assert s["g3_met"]
+
+
+def test_g1_reports_the_dense_cache_loop_beside_the_bare_loop():
+    pairs = [{"ratio": 0.95, "dense_ratio": 0.8, "core_tokens_per_s": 80.0, "bare_tokens_per_s": 84.0,
+              "dense_tokens_per_s": 100.0, "noise": {}},
+             {"ratio": 0.97, "dense_ratio": 0.84, "core_tokens_per_s": 84.0, "bare_tokens_per_s": 86.0,
+              "dense_tokens_per_s": 100.0, "noise": {}}]
+    s = summarise({"g1": {"batch": 2, "pairs": pairs}})
+    assert s["g1_ratio"] == 0.96 and s["g1_met"] is True
+    assert s["g1_dense_ratio"] == 0.82 and s["g1_dense_tokens_per_s"] == 100.0

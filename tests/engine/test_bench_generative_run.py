@@ -60,3 +60,19 @@ def test_bad_input_names_the_field(capsys):
     assert "output_len_dist" in capsys.readouterr().err
     with pytest.raises(ValueError, match="server scenario needs rate"):
         run({"scenario": "generate-server", "device": "cpu"})
+
+
+def test_g1s_three_loops_decode_the_same_tokens():
+    # The core, the bare paged loop and the dense-cache loop are one model: what G1 compares is
+    # their speed, so their greedy tokens must agree.
+    from engine.bench.generate import g1
+    from engine.bench.generate.run import make_gen_bench
+
+    spec = {"shape": {"vocab_size": 64, "layers": 1, "d_model": 64, "heads": 2, "kv_heads": 1, "ffn_dim": 128},
+            "device": "cpu", "block_size": 4, "max_num_seqs": 4, "max_num_batched_tokens": 64}
+    bench = make_gen_bench(spec, max_len=g1.PROMPT_TOKENS + 8)
+    bare = g1.bare_decode(bench, 3, 6)
+    dense = g1.dense_decode(bench, 3, 6)
+    core = g1.core_decode(bench, 3, 6)
+    assert bare["last_tokens"] == dense["last_tokens"]
+    assert bare["tokens_per_s"] > 0 and dense["tokens_per_s"] > 0 and core["tokens_per_s"] > 0

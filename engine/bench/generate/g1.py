@@ -6,7 +6,10 @@ manager, postprocess, event records: everything a served token costs); its rate 
 the steps where all ``batch`` sequences decode together, from the first such step's start to
 the last one's end, so the time between steps counts too. The bare loop builds each step's
 plan by hand (every block allocated up front, no scheduler) and calls ``runner.execute``
-back to back: the runner's decode step and nothing else.
+back to back: the runner's decode step and nothing else. The dense loop is the same model and
+batch over a dense per-row KV cache (``DecoderModel.forward_dense``, what a ``transformers``
+user's cache is): the core against it is what paging costs in plain PyTorch (the K/V gather
+through the block tables) on top of what scheduling costs.
 """
 
 from __future__ import annotations
@@ -72,4 +75,35 @@ def bare_decode(bench, batch: int, steps: int, *, seed: int = 0) -> dict[str, An
         run([ScheduledChunk(s, s.num_tokens - 1, 1, False, True) for s in seqs])
     runner.synchronize()
     span_s = clock() - start
-    return {"tokens_per_s": batch * steps / span_s, "steps": steps, "span_s": round(span_s, 4)}
+    return {"tokens_per_s": batch * steps / span_s, "steps": steps, "span_s": round(span_s, 4),
+            "last_tokens": [s.all_token_ids[-1] for s in seqs]}
+
+
+def dense_decode(bench, batch: int, steps: int, *, seed: int = 0) -> dict[str, Any]:
+    import torch
+
+    from engine.serving.generative.runner import DenseKVCache
+
+    runner = bench.runner
+    model = runner.model
+    device = next(model.parameters()).device
+    dtype = next(model.parameters()).dtype
+    cache = DenseKVCache(bench.shape, batch, PROMPT_TOKENS + steps + 1, device=device, dtype=dtype)
+    prompts = torch.tensor(_prompts(batch, bench.shape.vocab_size, seed), device=device)
+    with torch.inference_mode():
+        hidden = model.forward_dense(prompts, torch.arange(PROMPT_TOKENS, device=device)[None, :].expand(batch, -1),
+                                     cache)
+        last = model.lm_head(hidden[:, -1]).argmax(dim=-1)[:, None]
+        runner.synchronize()
+        clock = time.perf_counter
+        start = clock()
+        for k in range(steps):
+            positions = torch.full((batch, 1), PROMPT_TOKENS + k, device=device)
+            hidden = model.forward_dense(last, positions, cache)
+            # .tolist() as the core's runner does: each step's tokens reach the host.
+            last = model.lm_head(hidden[:, -1]).argmax(dim=-1)[:, None]
+            tokens = last.tolist()
+        runner.synchronize()
+        span_s = clock() - start
+    return {"tokens_per_s": batch * steps / span_s, "steps": steps, "span_s": round(span_s, 4),
+            "last_tokens": [row[0] for row in tokens]}
