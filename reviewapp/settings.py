@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "reviewapp.reviews",
     "reviewapp.benchmarks",
     "reviewapp.reports",
+    "reviewapp.portfolio",
     "reviewapp.api",
     # Listed so that the API docs page uses the swagger-ui files shipped in the package (no CDN).
     "ninja",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("checklists/", include("reviewapp.checklists.urls")),
     path("", include("reviewapp.benchmarks.urls")),
     path("", include("reviewapp.reports.urls")),
+    path("portfolio/", include("reviewapp.portfolio.urls")),
     path("api/v1/", api_urls()),
     path("api/tokens/", include("reviewapp.api.urls")),
     path("admin/", admin.site.urls),
