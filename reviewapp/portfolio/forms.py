@@ -22,6 +22,15 @@ class DashboardFilters(forms.Form):
         super().__init__(data)
         self.fields["team"].choices = [("", "Every team"), *((t.pk, t.name) for t in teams)]
 
+    def selects(self) -> list[dict]:
+        """The three menus as the page writes them: name, label, choices (values as text), value."""
+        out = []
+        for name, label in (("team", "Team"), ("verdict", "Verdict"), ("status", "Review status")):
+            value = self.data.get(name, "")
+            out.append({"name": name, "label": label, "value": str(value),
+                        "choices": [(str(v), text) for v, text in self.fields[name].choices]})
+        return out
+
     def selection(self) -> dict:
         """The selectors' keyword arguments (call after is_valid)."""
         data = self.cleaned_data

@@ -21,18 +21,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
 
 from engine import vocabulary
 from engine.facts import cannot_run
 from reviewapp.benchmarks.models import BenchmarkRun
 from reviewapp.benchmarks.selectors import in_force_of, runs_in_force_order
-from reviewapp.checklists.models import ChecklistVersion
+from reviewapp.checklists.models import Answer, ChecklistVersion, DesignReview, RiskAcceptance
 from reviewapp.checklists.services import default_checklist, newest_published
 from reviewapp.designs.catalog import gpu_catalog
 from reviewapp.designs.models import Design
-from reviewapp.designs.selectors import DesignAssessment, Memo, design_assessment, with_assessment
+from reviewapp.designs.selectors import DesignAssessment, Memo, design_assessment, digest, with_assessment
 from reviewapp.reviews.models import Decision, Milestone
 
 RISKS = ("high", "medium")
@@ -140,14 +141,19 @@ class Row:
 def team_designs(user, *, team_id: int | None = None, status: str = "", text: str = "") -> QuerySet:
     """The user's designs (team membership in the query), narrowed by team, review status and a
     text in the name or description, with what their assessments read joined or prefetched."""
-    designs = Design.objects.for_user(user).select_related("team")
+    designs = _selected(user, team_id=team_id, status=status, text=text).select_related("team")
+    return with_assessment(designs).prefetch_related("review__answers", "review__acceptances")
+
+
+def _selected(user, *, team_id: int | None, status: str, text: str) -> QuerySet:
+    designs = Design.objects.for_user(user)
     if team_id:
         designs = designs.filter(team_id=team_id)
     if status:
         designs = designs.filter(status=status)
     if text:
         designs = designs.filter(Q(name__icontains=text) | Q(description__icontains=text))
-    return with_assessment(designs).prefetch_related("review__answers", "review__acceptances")
+    return designs
 
 
 def assessments(designs: Sequence[Design], *, today: dt.date | None = None) -> list[DesignAssessment]:
@@ -172,6 +178,55 @@ def assessments(designs: Sequence[Design], *, today: dt.date | None = None) -> l
     return [design_assessment(d, catalog=catalog, today=today, default_version=default_version,
                               in_force=in_force_of(runs.get(d.pk, []), d.inputs), newest_versions=newest)
             for d in designs]
+
+
+# --- what the rows show depends on: the stamp the rendered rows are cached under -----------------
+
+LAYOUT_VERSION = 1  # raise when what a row shows changes: cached results render anew
+
+
+def _stamps(designs: QuerySet) -> list[tuple]:
+    """Per design, everything its row and its assessment read, as small values: the design's own
+    (name, team, status, revision: every save bumps it), its pin, and for its answers, accepted
+    risks and measured runs their number and newest change. SQL written here, as in
+    `with_assessment`, one query for all designs."""
+    design = f'"{Design._meta.db_table}"."id"'
+    review = DesignReview._meta.db_table
+
+    def of_review(model, column: str, aggregate: str):
+        table = model._meta.db_table
+        return RawSQL(f'SELECT {aggregate}(a."{column}") FROM "{table}" a JOIN "{review}" r ON r."id" = a."review_id" '
+                      f'WHERE r."design_id" = {design}', ())
+
+    run = BenchmarkRun._meta.db_table
+    measured = (f'FROM "{run}" b WHERE b."design_id" = {design} AND b."status" = %s '
+                f'AND b."measurements" IS NOT NULL')
+    succeeded = (BenchmarkRun.Status.SUCCEEDED.value,)
+    return list(designs.annotate(
+        answers=of_review(Answer, "id", "COUNT"), answered_at=of_review(Answer, "updated_at", "MAX"),
+        acceptances=of_review(RiskAcceptance, "id", "COUNT"),
+        accepted_at=of_review(RiskAcceptance, "accepted_at", "MAX"),
+        runs=RawSQL(f"SELECT COUNT(*) {measured}", succeeded),
+        run_finished_at=RawSQL(f'SELECT MAX(b."finished_at") {measured}', succeeded),
+        run_pinned_at=RawSQL(f'SELECT MAX(b."pinned_at") {measured}', succeeded),
+    ).values_list("pk", "name", "team__name", "status", "revision", "updated_at", "review__version_id",
+                  "review__version__status", "answers", "answered_at", "acceptances", "accepted_at", "runs",
+                  "run_finished_at", "run_pinned_at"))
+
+
+def dashboard_stamp(user, *, team_id: int | None = None, status: str = "", text: str = "",
+                    today: dt.date | None = None) -> str | None:
+    """A digest of everything the rows of `dashboard_rows(user, ...)` show, read in a few small
+    queries (no design document, no engine): equal stamps, equal rows. None when the rows must
+    not be cached (a design scored with a draft checklist version, which can still change)."""
+    rows = _stamps(_selected(user, team_id=team_id, status=status, text=text).order_by("pk"))
+    if any(r[7] == ChecklistVersion.Status.DRAFT for r in rows):
+        return None
+    # Each checklist's newest published version, and which is the default (what unpinned designs
+    # are scored with), in one query.
+    newest = sorted(ChecklistVersion.objects.published().values_list("checklist_id", "checklist__is_default")
+                    .annotate(Max("number")))
+    return digest(LAYOUT_VERSION, rows, newest, digest(gpu_catalog()), today or dt.date.today())
 
 
 SORTS = {

@@ -6,16 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
+from reviewapp.designs.selectors import digest
 from reviewapp.designs.services import teams_for_user
 from reviewapp.portfolio.forms import DashboardFilters
 from reviewapp.portfolio.report import consolidated_report
-from reviewapp.portfolio.selectors import dashboard_rows, report_rows, risks_by_section
+from reviewapp.portfolio.selectors import dashboard_rows, dashboard_stamp, report_rows, risks_by_section
 from reviewapp.reports.render import pdf_from_html
 
 COLUMNS = (("name", "Design"), ("team", "Team"), ("score", "Score"), ("risks", "Open risks"),
@@ -45,18 +48,42 @@ def _sort_links(form: DashboardFilters) -> list[dict]:
     return links
 
 
+RESULTS_CACHE_S = 600
+
+
+def _results_html(request: HttpRequest, form: DashboardFilters) -> str:
+    """The results fragment, from the cache when nothing it shows has changed: a stamp of the
+    rows (a few small queries) keys it, so a dashboard seen again neither loads 200 design
+    documents nor renders 200 rows. An app that adds a column must add what it reads to the key."""
+    selection = form.selection()
+    stamp = dashboard_stamp(request.user, team_id=selection["team_id"], status=selection["status"],
+                            text=selection["text"])
+    key = f"portfolio:results:{digest(stamp, selection, sorted(request.GET.lists()))}" if stamp else None
+    html = cache.get(key) if key else None
+    if html is None:
+        rows = dashboard_rows(request.user, **selection)
+        context = {
+            "form": form, "rows": rows, "sort_links": _sort_links(form),
+            "sections": risks_by_section(r.summary for r in rows), "report_query": request.GET.urlencode(),
+            "dashboard_extra": {},  # columns other apps add to each row (portfolio/_row_extra.html)
+        }
+        html = render_to_string("portfolio/_results.html", context, request=request)
+        if key:
+            cache.set(key, html, RESULTS_CACHE_S)
+    return html
+
+
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, teams = _filters(request)
-    rows = dashboard_rows(request.user, **form.selection()) if form.is_valid() else []
-    context = {
-        "form": form, "teams": teams, "rows": rows, "sort_links": _sort_links(form) if form.is_valid() else [],
-        "sections": risks_by_section(r.summary for r in rows),
-        "report_query": request.GET.urlencode(),
-        "dashboard_extra": {},  # columns other apps add to each row (portfolio/_row_extra.html)
-    }
-    template = "portfolio/_results.html" if request.htmx else "portfolio/dashboard.html"
-    return render(request, template, context, status=200 if form.is_valid() else 400)
+    if form.is_valid():
+        results, status = mark_safe(_results_html(request, form)), 200
+    else:
+        results, status = render_to_string("portfolio/_results.html", {"form": form}, request=request), 400
+    if request.htmx:
+        return HttpResponse(results, status=status)
+    return render(request, "portfolio/dashboard.html",
+                  {"form": form, "filter_selects": form.selects(), "teams": teams, "results": results}, status=status)
 
 
 def _report(request: HttpRequest) -> tuple[dict | None, DashboardFilters]:
