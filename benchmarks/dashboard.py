@@ -12,9 +12,9 @@ a refused run cannot pass for a fast one. The ratio is, as there, the median ove
 (target req/s) / (bare req/s); done-when 3 reads "the dashboard renders within 0.3 x a bare view"
 as that ratio being at least 0.3, the same reading page.py's table gives its "x bare view" column.
 
-Load comes from wrk where it is installed (as page.py); else from the asyncio client below, one
-process, a new connection per request as wrk has against gunicorn's sync workers (which close
-every connection). Before the rounds, every worker is warmed (the first dashboard a worker serves
+Load comes from wrk where it is installed (as page.py); else from benchmarks/httpload.c, built
+here with the system C compiler: like wrk, C threads on a new connection per request (gunicorn's
+sync workers close every connection), so the client leaves the CPU to the server. Before the rounds, every worker is warmed (the first dashboard a worker serves
 runs the engine for all 200 designs; later ones read its memo): that first request's time is
 recorded on its own, as `cold_first_request_ms`.
 
@@ -24,8 +24,8 @@ Writes ``<out>.json`` (every round, medians, settings, machine) and ``<out>.md``
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import math
 import shutil
 import statistics
 import subprocess
@@ -73,47 +73,34 @@ print(json.dumps({{"designs": Design.objects.filter(team=demo.team).count()}}))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-async def _one(host: str, port: int, request: bytes) -> tuple[int, float]:
-    started = time.perf_counter()
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(request)
-    await writer.drain()
-    status_line = await reader.readline()
-    while await reader.read(65536):  # the server closes the connection after the body
-        pass
-    writer.close()
-    status = int(status_line.split()[1]) if status_line else 0
-    return status, (time.perf_counter() - started) * 1000.0
+def build_httpload(directory: Path) -> Path:
+    """benchmarks/httpload.c compiled with the system C compiler (for machines without wrk)."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        raise SystemExit("neither wrk nor a C compiler is installed: install wrk (apt-get install wrk)")
+    binary = directory / "httpload"
+    subprocess.run([compiler, "-O2", "-pthread", "-o", str(binary), str(ROOT / "benchmarks" / "httpload.c")],
+                   check=True)
+    return binary
 
 
-async def _load(host: str, port: int, request: bytes, *, connections: int, duration_s: float) -> dict:
-    latencies: list[float] = []
-    statuses: list[int] = []
-    deadline = time.perf_counter() + duration_s
-
-    async def worker():
-        while time.perf_counter() < deadline:
-            status, ms = await _one(host, port, request)
-            statuses.append(status)
-            latencies.append(ms)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-
-    def pct(p: float) -> float:  # nearest rank
-        return round(latencies[max(0, min(len(latencies) - 1, int(round(p / 100 * len(latencies) + 0.5)) - 1))], 1)
-
-    return {"rps": len(latencies) / elapsed, "requests": len(latencies),
-            "non_2xx": sum(not 200 <= s < 400 for s in statuses), "p50_ms": pct(50), "p99_ms": pct(99)}
-
-
-def run_python_client(base: str, target: dict, cookie: str, *, duration_s: int, connections: int) -> dict:
+def run_httpload(binary: Path, base: str, target: dict, cookie: str, *, duration_s: int, connections: int) -> dict:
     host, port = base.removeprefix("http://").split(":")
     headers = "".join(f"{k}: {v}\r\n" for k, v in {"Cookie": cookie, **target["headers"]}.items())
-    request = f"GET {target['path']} HTTP/1.1\r\nHost: {host}\r\n{headers}Connection: close\r\n\r\n".encode()
-    return asyncio.run(_load(host, int(port), request, connections=connections, duration_s=duration_s))
+    with tempfile.NamedTemporaryFile("wb", suffix=".http", delete=False) as fh:
+        fh.write(f"GET {target['path']} HTTP/1.1\r\nHost: {host}\r\n{headers}Connection: close\r\n\r\n".encode())
+    out = json.loads(subprocess.run([str(binary), host, port, str(duration_s), str(connections), fh.name],
+                                    check=True, capture_output=True, text=True).stdout)
+    Path(fh.name).unlink()
+    latencies = sorted(out["latencies_ms"])
+
+    def pct(p: float) -> float | None:  # nearest rank, as engine.bench
+        if not latencies:
+            return None
+        return round(latencies[min(len(latencies) - 1, max(0, math.ceil(p / 100 * len(latencies)) - 1))], 1)
+
+    return {"rps": out["requests"] / out["seconds"], "requests": out["requests"],
+            "non_2xx": out["non_2xx"] + out["errors"], "p50_ms": pct(50), "p99_ms": pct(99)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,9 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connections", type=int, default=10)
     p.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     p.add_argument("--port", type=int, default=8766)
-    p.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    p.add_argument("--client", choices=("auto", "wrk", "httpload"), default="auto")
     args = p.parse_args(argv)
-    client = ("wrk" if shutil.which("wrk") else "python") if args.client == "auto" else args.client
+    client = ("wrk" if shutil.which("wrk") else "httpload") if args.client == "auto" else args.client
+    build_dir = Path(tempfile.mkdtemp(prefix="dashboard-bench-"))
+    httpload = build_httpload(build_dir) if client == "httpload" else None
 
     env = server_env(args.database_url)
     env["DATA_DIR"] = str(ROOT / "data" / "dashboard-bench")
@@ -174,13 +163,14 @@ def main(argv: list[str] | None = None) -> int:
                     row[t["name"]] = run_wrk(base, t, cookie, duration_s=args.duration, connections=args.connections,
                                              lua=lua)
                 else:
-                    row[t["name"]] = run_python_client(base, t, cookie, duration_s=args.duration,
-                                                       connections=args.connections)
+                    row[t["name"]] = run_httpload(httpload, base, t, cookie, duration_s=args.duration,
+                                                  connections=args.connections)
                 log(f"round {r + 1} {t['name']}: {row[t['name']]['rps']:.1f} req/s, non-2xx {row[t['name']]['non_2xx']}")
             rounds.append(row)
     finally:
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(build_dir, ignore_errors=True)
 
     summary = {}
     for t in targets:
