@@ -14,9 +14,10 @@ as that ratio being at least 0.3, the same reading page.py's table gives its "x 
 
 Load comes from wrk where it is installed (as page.py); else from benchmarks/httpload.c, built
 here with the system C compiler: like wrk, C threads on a new connection per request (gunicorn's
-sync workers close every connection), so the client leaves the CPU to the server. Before the rounds, every worker is warmed (the first dashboard a worker serves
-runs the engine for all 200 designs; later ones read its memo): that first request's time is
-recorded on its own, as `cold_first_request_ms`.
+sync workers close every connection), so the client leaves the CPU to the server. Before the
+rounds, every worker is warmed (the first dashboard a worker serves runs the engine for all 200
+designs; later ones read its memo): that first request's time is recorded on its own, as
+`cold_first_request_ms`.
 
 Writes ``<out>.json`` (every round, medians, settings, machine) and ``<out>.md`` (the table).
 """
@@ -165,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     row[t["name"]] = run_httpload(httpload, base, t, cookie, duration_s=args.duration,
                                                   connections=args.connections)
-                log(f"round {r + 1} {t['name']}: {row[t['name']]['rps']:.1f} req/s, non-2xx {row[t['name']]['non_2xx']}")
+                got = row[t["name"]]
+                log(f"round {r + 1} {t['name']}: {got['rps']:.1f} req/s, non-2xx {got['non_2xx']}")
             rounds.append(row)
     finally:
         server.terminate()

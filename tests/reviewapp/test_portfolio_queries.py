@@ -33,8 +33,8 @@ def dress(designs, *, owner, member, reviewer, approve: int):
     for design in designs[:approve]:
         reviews.review_request(design=design, user=member, revision=design.revision)
         design.refresh_from_db()
-        reviews.review_decide(design=design, user=reviewer, outcome="approved", comment="Fine.", revision=design.revision,
-                              override_reason="Known risk, fixed next quarter.")
+        reviews.review_decide(design=design, user=reviewer, outcome="approved", comment="Fine.",
+                              revision=design.revision, override_reason="Known risk, fixed next quarter.")
 
 
 def queries_of(client, url) -> tuple[int, object]:
