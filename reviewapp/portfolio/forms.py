@@ -1,8 +1,8 @@
 from django import forms
 
+from engine import vocabulary
 from reviewapp.designs.models import Design
 from reviewapp.portfolio.selectors import SORTS
-from engine import vocabulary
 
 VERDICT_CHOICES = [("", "Any verdict"), *vocabulary.VERDICTS.items(), ("none", "No checklist")]
 

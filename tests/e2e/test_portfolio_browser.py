@@ -82,3 +82,22 @@ def test_filter_and_sort_links_work_without_javascript(live_server, browser, por
     page.locator("a[data-sort=name]").click()  # the active column: the other way round
     assert names(page) == ["Search reranker", "Ranking service", "Fraud scoring"]
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_trend_is_drawn_on_the_design_page_under_the_policy(live_server, page: Page, portfolio, owner):
+    from reviewapp.designs.models import Design
+    from reviewapp.reviews import services
+
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    design = Design.objects.get(name="Ranking service")
+    for name in ("first", "second"):
+        services.milestone_create(design=design, user=owner, name=name)
+    login(page, live_server.url, "mei")
+    page.goto(f"{live_server.url}/portfolio/")
+    expect(page.get_by_test_id("design-count")).to_have_text("3")
+    page.get_by_role("link", name="Ranking service").click()
+    expect(page.locator("#design-trend .js-plotly-plot")).to_be_visible()
+    expect(page.locator("#design-trend .main-svg").first).to_be_attached()
+    assert violations == []
