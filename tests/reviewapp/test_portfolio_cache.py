@@ -85,3 +85,21 @@ def test_rows_scored_with_a_draft_version_are_never_cached(client_for, member, f
     row_of(client, filled_design)
     row_of(client, filled_design)
     assert len(computed) == 2
+
+
+def test_the_stamp_covers_exactly_the_designs_the_rows_show(member, owner, team, other_team, filled_design, published):
+    from reviewapp.accounts.models import Membership, Team
+    from reviewapp.designs.models import Design
+    from reviewapp.portfolio.selectors import _stamps, team_designs
+
+    Membership.objects.create(user=member, team=other_team, role="member")
+    Design.objects.create(team=other_team, name="Fraud scoring", description="Streaming", created_by=owner,
+                          status=Design.Status.IN_REVIEW)
+    outsiders = Design.objects.create(team=Team.objects.create(name="Elsewhere", slug="elsewhere"), name="Hidden",
+                                      created_by=owner)
+    for selection in ({}, {"team_id": team.pk}, {"team_id": other_team.pk}, {"status": "in_review"},
+                      {"status": "approved"}):
+        stamped = [r[0] for r in _stamps(member, team_id=selection.get("team_id"), status=selection.get("status", ""))]
+        shown = [d.pk for d in team_designs(member, **selection).order_by("pk")]
+        assert stamped == shown, selection
+    assert outsiders.pk not in [r[0] for r in _stamps(member, team_id=None, status="")]
