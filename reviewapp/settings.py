@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "reviewapp.reports",
     "reviewapp.starters",
     "reviewapp.actions",
+    "reviewapp.portfolio",
     "reviewapp.api",
     # Listed so that the API docs page uses the swagger-ui files shipped in the package (no CDN).
     "ninja",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("reviewapp.benchmarks.urls")),
     path("", include("reviewapp.reports.urls")),
     path("", include("reviewapp.actions.urls")),
+    path("portfolio/", include("reviewapp.portfolio.urls")),
     path("api/v1/", api_urls()),
     path("api/tokens/", include("reviewapp.api.urls")),
     path("admin/", admin.site.urls),

@@ -24,6 +24,10 @@ From plain planning numbers:
 - ``latency_budget_breakdown(parts, p99_budget_ms)``: one stacked horizontal bar of
   ``[(label, ms)]`` (network, processing, queueing, model) against the budget line.
 - ``cost_by_plan(rows, chosen)``: monthly USD of each ``[(plan, usd)]``, ``chosen`` highlighted.
+
+From a design's milestones:
+
+- ``design_trend(points)``: score, open high/medium risks and monthly cost, one point per milestone.
 """
 
 from engine.charts.bench import (
@@ -34,11 +38,13 @@ from engine.charts.bench import (
     sweep_heatmap,
 )
 from engine.charts.plans import cost_by_plan, latency_budget_breakdown
+from engine.charts.trends import design_trend
 
 __all__ = [
     "batch_profile",
     "benchmark_figures",
     "cost_by_plan",
+    "design_trend",
     "latency_budget_breakdown",
     "latency_percentiles",
     "latency_vs_load",

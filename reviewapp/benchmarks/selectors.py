@@ -62,12 +62,18 @@ def measurements_in_force(design, document: Mapping[str, Any] | None = None) -> 
     (default: its saved inputs). None when the design has no succeeded run with measurements.
     One query."""
     document = design.inputs if document is None else document
-    runs = list(
-        measured_runs(design)
-        .defer("result", "spec")
-        .select_related("pinned_by")
-        .order_by("-finished_at", "-pk")
-    )
+    return in_force_of(list(runs_in_force_order(measured_runs(design))), document)
+
+
+def runs_in_force_order(runs):
+    """Measured runs as `in_force_of` takes them: without the bulky result, newest first."""
+    return runs.defer("result", "spec").select_related("pinned_by").order_by("-finished_at", "-pk")
+
+
+def in_force_of(runs: list[BenchmarkRun], document: Mapping[str, Any]) -> InForce | None:
+    """The precedence above over one design's measured runs (newest first, as
+    `runs_in_force_order` reads them): pages of many designs read every design's runs in one
+    query and choose here. No query."""
     if not runs:
         return None
     shape = design_shape_key(document)

@@ -150,19 +150,34 @@ class Memo:
 _engine_results = Memo(256)
 
 
+_READ = object()  # design_assessment's "read it yourself" default
+
+
 def design_assessment(design: Design, *, document: Mapping[str, Any] | None = None,
                       catalog: dict | None = None, today: dt.date | None = None,
-                      validated: ValidationResult | None = None) -> DesignAssessment:
+                      validated: ValidationResult | None = None,
+                      default_version: Any = _READ, in_force: Any = _READ,
+                      newest_versions: Mapping[int, ChecklistVersion] | None = None) -> DesignAssessment:
     """Facts, numbers and findings of `design` — of `document` (posted form values, flat dotted
     keys, as `DesignInputsForm.raw_inputs()` reads them) when given, else of the saved inputs.
     `validated`: the engine's verdict on `document` against `catalog` when the caller has it
-    (the form that read `document`), so it is not validated twice."""
+    (the form that read `document`), so it is not validated twice.
+
+    A page of many designs reads once for all of them what this reads per design:
+    `default_version` (the version an unpinned design is scored with, or None) and `in_force`
+    (`benchmarks.selectors.in_force_of` over the design's runs, or None) and `newest_versions`
+    (each checklist's newest published version, by checklist id); with the design's review
+    answers and acceptances prefetched, the assessment then makes no query."""
     catalog = gpu_catalog() if catalog is None else catalog
     document = design.inputs if document is None else document
     today = today or dt.date.today()
     review = design_review(design)
-    version = review.version if review is not None else newest_published(default_checklist())
-    in_force = measurements_in_force(design, document) if getattr(design, "has_measured_runs", True) else None
+    if review is not None:
+        version = review.version
+    else:
+        version = newest_published(default_checklist()) if default_version is _READ else default_version
+    if in_force is _READ:
+        in_force = measurements_in_force(design, document) if getattr(design, "has_measured_runs", True) else None
     measurements = in_force.measurements if in_force else None
     answers = {a.item_key: a for a in review.answers.all()} if review and getattr(design, "has_answers", True) else {}
     acceptances = ({a.item_key: a for a in review.acceptances.all()}
@@ -187,7 +202,9 @@ def design_assessment(design: Design, *, document: Mapping[str, Any] | None = No
     numbers, evaluation, items, sections = cached
     newer = None
     if review is not None and (review.newest_number or 0) > version.number:
-        newer = newest_published(version.checklist)  # rare: only when a newer version exists
+        # Rare: only when a newer version exists.
+        newer = (newest_published(version.checklist) if newest_versions is None
+                 else newest_versions.get(version.checklist_id))
     return DesignAssessment(
         design=design, document=document, catalog=catalog, numbers=numbers, review=review, version=version,
         evaluation=evaluation, newer_version=newer,

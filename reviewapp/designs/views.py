@@ -18,6 +18,8 @@ from reviewapp.designs.export import requirements_filename, requirements_markdow
 from reviewapp.designs.forms import DesignCreateForm, DesignEditForm
 from reviewapp.designs.models import Design
 from reviewapp.designs.selectors import design_assessment, digest, with_assessment
+from reviewapp.portfolio.trends import milestone_points
+from reviewapp.reports.context import trend_chart
 from reviewapp.reviews.selectors import review_panel, with_review_counts
 
 
@@ -78,8 +80,16 @@ def _render_detail(request: HttpRequest, design: Design, form: DesignInputsForm,
         "explain_base": explain_base(design),
         "in_force": assessment.in_force,
         "checklist_panel": panel_context(request, assessment, membership),
+        "trend": design_trend_chart(design),
     }
     return render(request, "designs/detail.html", context, status=status)
+
+
+def design_trend_chart(design: Design) -> dict | None:
+    """The trend over the design's milestones (one query; none before two milestones)."""
+    if getattr(design, "milestone_count", 2) < 2:
+        return None
+    return trend_chart([], milestone_points(design.pk))
 
 
 def _inputs_context(design: Design, form: DesignInputsForm) -> dict:

@@ -11,11 +11,11 @@ neutralises it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import engine.design as schema
 from engine import vocabulary
-from engine.charts import benchmark_figures, cost_by_plan, latency_budget_breakdown
+from engine.charts import benchmark_figures, cost_by_plan, design_trend, latency_budget_breakdown
 from engine.deploy import generate as generate_manifests
 from engine.facts import cannot_run
 from reviewapp.designs.export import field_value
@@ -74,10 +74,12 @@ def milestone_info(milestone) -> dict[str, Any]:
 
 def report_context(snapshot: Mapping[str, Any], *, milestone: Mapping[str, Any] | None = None,
                    previous: Mapping[str, Any] | None = None, previous_snapshot: Mapping[str, Any] | None = None,
-                   diff: Any = None, diff_note: str = "") -> dict[str, Any]:
+                   diff: Any = None, diff_note: str = "",
+                   trend_points: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The report of `snapshot` (a milestone's when `milestone` is given, else the working draft),
     compared with `previous_snapshot` (the previous milestone's) when given; `diff` is
-    `reviewapp.reviews.diff.snapshot_diff(previous, snapshot)` where that exists."""
+    `reviewapp.reviews.diff.snapshot_diff(previous, snapshot)` where that exists. `trend_points`:
+    the design's milestones up to this one (and the draft), for `engine.charts.design_trend`."""
     design = snapshot["design"]
     evaluation = snapshot.get("evaluation") or None
     items = snapshot.get("items") or {}
@@ -88,6 +90,7 @@ def report_context(snapshot: Mapping[str, Any], *, milestone: Mapping[str, Any] 
     charts: list[dict[str, Any]] = []
     numbers = _numbers(snapshot, charts)
     benchmark = _benchmark(snapshot, charts)
+    trend = trend_chart(charts, trend_points)
     taken_at = _datetime(snapshot.get("taken_at"))
     label = (f"Milestone {milestone['number']}: {milestone['name']}" if milestone
              else "Working draft, not a milestone")
@@ -113,6 +116,7 @@ def report_context(snapshot: Mapping[str, Any], *, milestone: Mapping[str, Any] 
         "changes": _changes(previous, previous_snapshot, snapshot, diff, diff_note),
         "appendix": _appendix(snapshot, findings, items),
         "kubernetes": _kubernetes(snapshot),
+        "trend": trend,
         "charts": charts,
     }
     context["cover_decision"] = _cover_decision(context["review"], context["summary"])
@@ -224,6 +228,15 @@ def _chart(charts: list, key: str, title: str, caption: str, figure: dict | None
              "height": height, "svg": None, "error": ""}
     charts.append(chart)
     return chart
+
+
+def trend_chart(charts: list, points: Sequence[Mapping[str, Any]]) -> dict | None:
+    """The trend chart (one point per milestone); none before there are two points to join."""
+    if len(points) < 2:
+        return None
+    return _chart(charts, "trend", "Trend over the milestones",
+                  "Score, open high and medium risks and the chosen plan's monthly cost at each milestone.",
+                  design_trend(points))
 
 
 def _latency_parts(snapshot: Mapping[str, Any]) -> tuple[list[tuple[str, Any]], Any, str]:

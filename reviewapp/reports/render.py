@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 
 from reviewapp.reports.charts import SvgRenderer, draw_charts
 from reviewapp.reports.context import milestone_info, report_context
+from reviewapp.portfolio.trends import milestone_points, point_of_snapshot
 from reviewapp.reports.selectors import ReportSource
 
 logger = logging.getLogger(__name__)
@@ -37,11 +38,16 @@ def snapshot_diff_of(old: dict[str, Any], new: dict[str, Any]) -> tuple[Any, str
 def source_context(source: ReportSource) -> dict[str, Any]:
     previous = source.previous
     diff, note = snapshot_diff_of(previous.snapshot, source.snapshot) if previous else (None, "")
+    if source.milestone is not None:
+        points = milestone_points(source.design.pk, up_to=source.milestone.number)
+    else:
+        points = [*milestone_points(source.design.pk), point_of_snapshot(source.snapshot, "Working draft")]
     context = report_context(
         source.snapshot,
         milestone=milestone_info(source.milestone) if source.milestone else None,
         previous=milestone_info(previous) if previous else None,
         previous_snapshot=previous.snapshot if previous else None, diff=diff, diff_note=note,
+        trend_points=points,
     )  # fmt: skip
     context["content_hash"] = source.content_hash
     return context

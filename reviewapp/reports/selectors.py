@@ -18,7 +18,7 @@ from reviewapp.reviews.models import Milestone
 
 # Part of every cache key: raise it when the report's layout changes, so that a new request
 # renders anew (reports already made stay as they were).
-LAYOUT_VERSION = 2  # 2: the Kubernetes manifests appendix (issue 15)
+LAYOUT_VERSION = 3  # 2: the Kubernetes manifests appendix (issue 15); 3: the trend chart (issue 28)
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,11 @@ ROWS: dict[str, tuple[str, str]] = {
     "actions:detail": (TEAM_READ, NOT_ALLOWED),
     "actions:update": (NOT_ALLOWED, "302 404 403 400 400 404"),
     "actions:track": (NOT_ALLOWED, "302 404 403 400 400 404"),
+    # the team dashboard and its consolidated report: each user's own teams' designs (none for staff)
+    "portfolio:dashboard": (SIGNED_IN, NOT_ALLOWED),
+    "portfolio:report": (SIGNED_IN, NOT_ALLOWED),
+    "portfolio:report_json": (SIGNED_IN, NOT_ALLOWED),
+    "portfolio:report_pdf": (SIGNED_IN, NOT_ALLOWED),
     # the JSON API (reviewapp/api; tests/reviewapp/test_api_access.py has tokens x endpoints): no
     # credentials is 401, another team's design 404; ninja answers 405 before authenticating. An
     # empty POST body is refused (400) before the design is looked up, so it reveals nothing.

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PortfolioConfig(AppConfig):
+    name = "reviewapp.portfolio"
+    verbose_name = "Team portfolio"
