@@ -44,6 +44,14 @@ def overdue_actions_for_user(user, *, today: dt.date | None = None) -> QuerySet:
             .order_by("due_on", "pk"))
 
 
+def overdue_by_design(user, *, today: dt.date | None = None) -> dict[int, list[Action]]:
+    """The user's overdue actions grouped by design id (the dashboard's column). One query."""
+    grouped: dict[int, list[Action]] = {}
+    for action in overdue_actions_for_user(user, today=today):
+        grouped.setdefault(action.design_id, []).append(action)
+    return grouped
+
+
 def open_actions_for_design(design) -> list[Action]:
     """The design's open actions, soonest due first (the design report's section)."""
     return list(Action.objects.still_open().filter(design=design).select_related("owner").order_by("due_on", "pk"))

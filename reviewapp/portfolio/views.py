@@ -18,6 +18,7 @@ from reviewapp.designs.selectors import digest
 from reviewapp.designs.services import teams_for_user
 from reviewapp.portfolio.forms import DashboardFilters
 from reviewapp.portfolio.report import consolidated_report
+from reviewapp.actions.selectors import overdue_by_design
 from reviewapp.portfolio.selectors import dashboard_rows, dashboard_stamp, report_rows, risks_by_section
 from reviewapp.reports.render import pdf_from_html
 
@@ -58,10 +59,16 @@ def _results_html(request: HttpRequest, form: DashboardFilters) -> str:
     selection = form.selection()
     stamp = dashboard_stamp(request.user, team_id=selection["team_id"], status=selection["status"],
                             text=selection["text"])
-    key = f"portfolio:results:{digest(stamp, selection, sorted(request.GET.lists()))}" if stamp else None
+    # The overdue-actions column (one query): what it shows is part of the cache key.
+    overdue = overdue_by_design(request.user)
+    overdue_key = sorted((pk, [a.pk for a in actions]) for pk, actions in overdue.items())
+    key = (f"portfolio:results:{digest(stamp, selection, sorted(request.GET.lists()), overdue_key)}"
+           if stamp else None)
     html = cache.get(key) if key else None
     if html is None:
         rows = dashboard_rows(request.user, **selection)
+        for row in rows:
+            row.extra["overdue_actions"] = overdue.get(row.design.pk, [])
         context = {
             "form": form, "rows": rows, "sort_links": _sort_links(form),
             "sections": risks_by_section(r.summary for r in rows), "report_query": request.GET.urlencode(),

@@ -1,5 +1,7 @@
-"""In Chromium: a reviewer tracks a failing finding as an action with a past due date; the team's
-actions page shows it overdue; fixing the design (the p99 the rule reads) closes it automatically."""
+"""In Chromium: a reviewer tracks a failing finding as an action with a past due date; the team
+dashboard and the team's actions page show it overdue; from the dashboard the reviewer opens it,
+fixes the design (the p99 the rule reads), and the action closes automatically (issue 28, done
+when 2)."""
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -28,10 +30,13 @@ def test_an_overdue_action_closes_when_the_design_is_fixed(live_server, browser:
     assert (action.owner, action.status, str(action.due_on)) == (member, "open", "2026-01-15")
 
     page.goto(f"{live_server.url}/teams/{team.slug}/actions/")
-    row = page.locator(f"#action-{action.pk}")
-    expect(row.get_by_test_id("overdue")).to_be_visible()
-    row.get_by_role("link", name="P99 within five seconds").click()  # open the overdue action
+    expect(page.locator(f"#action-{action.pk}").get_by_test_id("overdue")).to_be_visible()
+
+    page.goto(f"{live_server.url}/portfolio/")  # the dashboard: the design's overdue action
+    cell = page.locator(f'tr[data-design="{filled_design.pk}"] td[data-col="overdue-actions"]')
+    cell.get_by_role("link", name="P99 within five seconds").click()  # open the overdue action
     expect(page.get_by_test_id("action-status")).to_have_text("Open")
+    expect(page.get_by_test_id("overdue")).to_be_visible()
 
     page.goto(f"{live_server.url}/designs/{filled_design.pk}/")  # the requirements and architecture forms
     for key, value in [("requirements.latency_p50_ms", "1000"), ("requirements.latency_p95_ms", "3000"),
@@ -46,4 +51,6 @@ def test_an_overdue_action_closes_when_the_design_is_fixed(live_server, browser:
     expect(page.get_by_test_id("action-history")).to_contain_text("closed automatically: the finding passes")
     page.goto(f"{live_server.url}/teams/{team.slug}/actions/")
     expect(page.locator(f"#action-{action.pk}")).to_have_count(0)  # the open list no longer has it
+    page.goto(f"{live_server.url}/portfolio/")
+    expect(page.locator(f'tr[data-design="{filled_design.pk}"] td[data-col="overdue-actions"]')).to_have_text("–")
     assert Action.objects.get().status == "done"
