@@ -32,6 +32,20 @@ def git_commit() -> str:
         return "unknown"
 
 
+def write_result(out_prefix: Path, result: dict, render, *, echo: bool = False) -> str:
+    """``out_prefix``.json (the result) and .md (``render(result)``); returns the Markdown and
+    prints it when ``echo``."""
+    import json
+
+    out_prefix.parent.mkdir(parents=True, exist_ok=True)
+    out_prefix.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    md = render(result)
+    out_prefix.with_suffix(".md").write_text(md)
+    if echo:
+        print(md)
+    return md
+
+
 def prepare_demo(env: dict[str, str], database_url: str) -> None:
     """A fresh database (a PostgreSQL one is dropped and created again) seeded with the demo."""
     if database_url.startswith("postgres"):

@@ -14,8 +14,12 @@
 #   sh benchmarks/gpu_session.sh            # cuda, 3 repeats
 #   sh benchmarks/gpu_session.sh cpu 3      # the same on that machine's 16 dedicated cores
 #   sh benchmarks/gpu_session.sh cpu 1 --quick   # here, to check the script (more options pass on)
+#   BENCH=generative sh benchmarks/gpu_session.sh          # the generative core's G1-G5 instead
+#   BENCH=generative sh benchmarks/gpu_session.sh cpu 1 --quick
 #
-# It writes serving-<device>.json/.md (after every repeat, so a run cut short keeps the repeats
+# (REPEATS is serving.py's; the generative run is one pass with its comparisons paired inside,
+# and on CUDA a step budget of 512 tokens, where a prefill chunk is cheap.)
+# It writes serving-<device>.json/.md (or generative-<device>.json/.md) (after every repeat, so a run cut short keeps the repeats
 # it finished) and the log under $OUT (or ./gpu-out); copy them to benchmarks/results/ and
 # commit them with the command. Without the wheel it runs without the
 # LoadGen comparison rather than not at all.
@@ -43,5 +47,12 @@ if [ "$DEVICE" = cuda ] && ! python3 -c "import torch, sys; sys.exit(0 if torch.
     exit 2
 fi
 # 540 s leaves the call's own limit (600 s) room to bring the files back.
+if [ "${BENCH:-serving}" = generative ]; then
+    TOKENS=""
+    [ "$DEVICE" = cuda ] && TOKENS="--max-num-batched-tokens 512"
+    timeout 540 python3 benchmarks/generative.py --device "$DEVICE" $TOKENS $LOADGEN "$@" \
+        --out "$OUT/generative-$DEVICE" 2>&1 | tee "$OUT/generative-$DEVICE.log"
+    exit 0
+fi
 timeout 540 python3 benchmarks/serving.py --device "$DEVICE" --repeats "$REPEATS" --skip-http $LOADGEN "$@" \
     --out "$OUT/serving-$DEVICE" 2>&1 | tee "$OUT/serving-$DEVICE.log"

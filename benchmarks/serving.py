@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 from dataclasses import replace
 import os
 import statistics
@@ -41,6 +40,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine.serving.threads import pin_threads  # noqa: E402  (before torch is imported)
+from _common import write_result  # noqa: E402
 from serving_report import render_markdown, summarise  # noqa: E402
 
 
@@ -146,12 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             "summary": summary,
             "repeats": reps,
         }
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
-        md = render_markdown(result)
-        args.out.with_suffix(".md").write_text(md)
-        if final:
-            print(md)
+        write_result(args.out, result, render_markdown, echo=final)
         return result
 
     for rep in range(args.repeats):

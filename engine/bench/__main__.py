@@ -1,4 +1,6 @@
 """``python -m engine.bench {offline,server,max-qps,overload,sweep,capacity} ...``
+``python -m engine.bench generate {offline,server,max-qps} ...`` (the generative core: TTFT,
+TPOT, goodput; ``python -m engine.bench generate --help``)
 
 Prints a readable table and writes the full result as JSON (``--out``).
 """
@@ -146,14 +148,21 @@ def render_table(result: dict[str, Any]) -> str:
         for r in sw["grid"]:
             lines.append(f"{r['max_batch_size']:>9} {r['max_queue_delay_ms']:>9} {r['max_qps']:>10} {r['p99_ms']!s:>9}")
         lines.append(f"recommendation: {sw['recommendation']}")
-    if result.get("error"):
-        lines.append(f"error: {result['error']}")
-    for note in result.get("notes", []):
-        lines.append(f"note: {note.splitlines()[0] if note else ''}")
-    return "\n".join(lines)
+    return "\n".join(lines + footer_lines(result))
+
+
+def footer_lines(result: dict[str, Any]) -> list[str]:
+    """The error and the first line of each note, for the end of a printed table."""
+    lines = [f"error: {result['error']}"] if result.get("error") else []
+    return lines + [f"note: {note.splitlines()[0] if note else ''}" for note in result.get("notes", [])]
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["generate"]:
+        from engine.bench.generate.cli import main as generate_main
+
+        return generate_main(argv[1:])
     args = build_parser().parse_args(argv)
     spec = spec_from_args(args)
 

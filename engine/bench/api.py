@@ -29,6 +29,9 @@ spec keys (all optional)::
     sweep                   {"max_batch_sizes": [...], "max_queue_delays_ms": [...]}
     cuda_graph_batch_sizes  CUDA only: capture graphs for these batch sizes
 
+    or a generative scenario: "generate-offline" | "generate-server" | "generate-max-qps",
+    whose keys are ``engine.bench.generate.run``'s (TTFT, TPOT, goodput, max rate at both SLOs)
+
 Result keys (always present; None when the scenario did not measure them)::
 
     status                  "ok" | "cancelled" | "failed"; error: message when failed
@@ -57,6 +60,7 @@ from engine.bench.stats import MIN_QUERIES_FOR_P99, BenchResult, host_provenance
 from engine.bench.threads import pin_threads
 
 SCENARIOS = ("capacity", "offline", "server", "max-qps", "overload", "sweep")
+GENERATIVE_SCENARIOS = ("generate-offline", "generate-server", "generate-max-qps")
 PRESETS = ("reference-mlp", "bert-base", "noop")
 BATCHER_FIELDS = (
     "max_batch_size", "max_queue_delay_ms", "preferred_batch_sizes", "max_queue_size", "num_slots",
@@ -126,6 +130,10 @@ def run(
     test under Playwright), it runs in a thread of its own, since the core needs
     an event loop of its own.
     """
+    if spec.get("scenario") in GENERATIVE_SCENARIOS:
+        from engine.bench.generate.run import run_generate
+
+        return run_generate({**spec, "scenario": spec["scenario"][len("generate-"):]}, progress, should_cancel)
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -137,6 +137,21 @@ class _CoreSUT:
         pass
 
 
+def start_test(lg, sut, qsl, settings, outdir: str | Path | None = None) -> str:
+    """Run LoadGen (blocking until the run ends) with its logs in ``outdir`` (default: a
+    temporary directory) and return the text of its summary log."""
+    with tempfile.TemporaryDirectory(prefix="mlperf-") as tmp:
+        out = Path(outdir) if outdir is not None else Path(tmp)
+        out.mkdir(parents=True, exist_ok=True)
+        log_settings = lg.LogSettings()
+        log_settings.log_output.outdir = str(out)
+        log_settings.log_output.copy_summary_to_stdout = False
+        log_settings.log_output.copy_detail_to_stdout = False
+        log_settings.enable_trace = False
+        lg.StartTestWithLogSettings(sut, qsl, settings, log_settings)
+        return (out / "mlperf_log_summary.txt").read_text()
+
+
 def _run_loadgen(
     bench: Bench,
     config: BatcherConfig,
@@ -164,20 +179,8 @@ def _run_loadgen(
         count = len(bench.payloads)
         qsl = lg.ConstructQSL(count, count, lambda _s: None, lambda _s: None)
         try:
-            with tempfile.TemporaryDirectory(prefix="mlperf-") as tmp:
-                out = Path(outdir) if outdir is not None else Path(tmp)
-                out.mkdir(parents=True, exist_ok=True)
-                log_settings = lg.LogSettings()
-                log_settings.log_output.outdir = str(out)
-                log_settings.log_output.copy_summary_to_stdout = False
-                log_settings.log_output.copy_detail_to_stdout = False
-                log_settings.enable_trace = False
-                # LoadGen blocks its caller until the run ends; the core's loop keeps running.
-                await asyncio.to_thread(
-                    lg.StartTestWithLogSettings, sut, qsl, settings_fn(lg), log_settings
-                )
-                summary_path = out / "mlperf_log_summary.txt"
-                text = summary_path.read_text()
+            # LoadGen blocks its caller until the run ends; the core's loop keeps running.
+            text = await asyncio.to_thread(start_test, lg, sut, qsl, settings_fn(lg), outdir)
         finally:
             lg.DestroyQSL(qsl)
             lg.DestroySUT(sut)
@@ -319,4 +322,5 @@ __all__ = [
     "loadgen_offline",
     "loadgen_server",
     "parse_summary",
+    "start_test",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import platform
 import subprocess
@@ -34,6 +35,31 @@ def latency_summary_ms(latencies_s: np.ndarray | list[float]) -> dict[str, float
         out[f"p{p}_ms"] = round(float(v), 4)
     out["max_ms"] = round(float(lat.max() * 1000.0), 4)
     out["mean_ms"] = round(float(lat.mean() * 1000.0), 4)
+    return out
+
+
+def nearest_rank(values: np.ndarray | list[float], percentile: float) -> float | None:
+    """The nearest-rank percentile: the smallest observed value with at least ``percentile`` %
+    of the values at or below it (the ceil(p/100 x n)-th smallest). None for no values."""
+    if not 0 < percentile <= 100:
+        raise ValueError("percentile must be in (0, 100]")
+    v = np.sort(np.asarray(values, dtype=np.float64))
+    if v.size == 0:
+        return None
+    rank = max(1, math.ceil(round(percentile / 100.0 * v.size, 9)))
+    return float(v[rank - 1])
+
+
+def nearest_rank_summary_ms(values_s: np.ndarray | list[float],
+                            percentiles: tuple[int, ...] = (50, 90, 99)) -> dict[str, float | int | None]:
+    """count, mean, max and nearest-rank percentiles in ms of raw values in seconds."""
+    v = np.asarray(values_s, dtype=np.float64)
+    out: dict[str, float | int | None] = {"count": int(v.size)}
+    for p in percentiles:
+        x = nearest_rank(v, p)
+        out[f"p{p}_ms"] = None if x is None else round(x * 1000.0, 4)
+    out["mean_ms"] = round(float(v.mean()) * 1000.0, 4) if v.size else None
+    out["max_ms"] = round(float(v.max()) * 1000.0, 4) if v.size else None
     return out
 
 
