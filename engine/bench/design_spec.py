@@ -30,8 +30,10 @@ from engine.bench.spec_vocab import (
     DEFAULT_MAX_BATCH_DELAY_MS,
     DEFAULT_MAX_BATCH_SIZE,
     DEFAULT_MODEL,
+    GENERATIVE_SCENARIOS,
     REFERENCE_DTYPE,
     REFERENCE_FAMILY,
+    fact_at,
     finite_number,
     workload_for_spec,
 )
@@ -101,6 +103,12 @@ def spec_from_facts(tree: Any) -> DesignBenchSpec:
     def source(key: str, path: str | None = None) -> None:
         sources[key] = path or SPEC_SOURCES[key]
 
+    if fact_at(tree, "requirements.model_family") == "decoder_llm":
+        # A decoder LLM is measured token by token (TTFT, TPOT), not approximated by an encoder.
+        from engine.bench.generative_spec import derive_generative
+
+        spec, key = derive_generative(tree, note, source)
+        return DesignBenchSpec(spec=spec, notes=tuple(notes), sources=sources, shape_key=key)
     model = _derive_model(tree, note, source)
     batcher = _derive_batcher(tree, note, source)
     spec: dict[str, Any] = {"scenario": "capacity", "model": model, "device": "auto", "batcher": batcher}
@@ -116,18 +124,9 @@ def spec_from_facts(tree: Any) -> DesignBenchSpec:
     return DesignBenchSpec(spec=spec, notes=tuple(notes), sources=sources, shape_key=model_shape_key(spec))
 
 
-def _get(tree: Mapping[str, Any], path: str) -> Any:
-    node: Any = tree
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 
 def _derive_model(tree: Mapping[str, Any], note: Any, source: Any) -> dict[str, Any]:
-    family_raw = _get(tree, "requirements.model_family")
+    family_raw = fact_at(tree, "requirements.model_family")
     if isinstance(family_raw, str) and family_raw in REFERENCE_FAMILY:
         family = REFERENCE_FAMILY[family_raw]
         source("model.family")
@@ -137,7 +136,7 @@ def _derive_model(tree: Mapping[str, Any], note: Any, source: Any) -> dict[str, 
         family = DEFAULT_MODEL["family"]
         note("model.family", "default", "Model family is not set; the benchmark assumes a transformer.")
 
-    billions = finite_number(_get(tree, "requirements.model_params_billions"))
+    billions = finite_number(fact_at(tree, "requirements.model_params_billions"))
     if billions is not None and billions > 0:
         params = int(round(billions * 1e9))
         source("model.params")
@@ -152,8 +151,8 @@ def _derive_model(tree: Mapping[str, Any], note: Any, source: Any) -> dict[str, 
         note("model.params", "default", "Parameter count is not set; the benchmark assumes 110 M "
                                         "(BERT-base size).")
 
-    model_dtype = _get(tree, "requirements.model_dtype")
-    quantization = _get(tree, "architecture.quantization")
+    model_dtype = fact_at(tree, "requirements.model_dtype")
+    quantization = fact_at(tree, "architecture.quantization")
     if not isinstance(model_dtype, str) or model_dtype not in REFERENCE_DTYPE:
         model_dtype = None
         note("model.dtype", "default", "Model precision is not set; the benchmark assumes bf16.")
@@ -168,7 +167,7 @@ def _derive_model(tree: Mapping[str, Any], note: Any, source: Any) -> dict[str, 
                                              f"{served} kernels, so it runs in {dtype} (a conservative "
                                              "measurement: the quantized model is faster).")
 
-    seq_len_raw = _get(tree, "requirements.sequence_length_tokens")
+    seq_len_raw = fact_at(tree, "requirements.sequence_length_tokens")
     if isinstance(seq_len_raw, int) and not isinstance(seq_len_raw, bool) and seq_len_raw >= 1:
         seq_len = seq_len_raw
         source("model.seq_len")
@@ -193,7 +192,7 @@ def _derive_model(tree: Mapping[str, Any], note: Any, source: Any) -> dict[str, 
 
 
 def _derive_batcher(tree: Mapping[str, Any], note: Any, source: Any) -> dict[str, Any]:
-    mode = _get(tree, "architecture.batching_mode")
+    mode = fact_at(tree, "architecture.batching_mode")
     if mode not in BATCHED_MODES:
         if mode is None:
             note("batcher.max_batch_size", "default", "Batching is not set; the benchmark runs without batching "
@@ -202,7 +201,7 @@ def _derive_batcher(tree: Mapping[str, Any], note: Any, source: Any) -> dict[str
             source("batcher.max_batch_size", "architecture.batching_mode")
         return {"max_batch_size": 1, "max_queue_delay_ms": 0.0}
 
-    size = _get(tree, "architecture.max_batch_size")
+    size = fact_at(tree, "architecture.max_batch_size")
     if isinstance(size, int) and not isinstance(size, bool) and size >= 1:
         source("batcher.max_batch_size")
         top = MAX_BATCH_SIZE_LIMITS[1]
@@ -215,7 +214,7 @@ def _derive_batcher(tree: Mapping[str, Any], note: Any, source: Any) -> dict[str
         note("batcher.max_batch_size", "default", f"Max batch size is not set; the benchmark assumes {size}.")
 
     if mode == "dynamic":
-        delay = finite_number(_get(tree, "architecture.max_batch_delay_ms"))
+        delay = finite_number(fact_at(tree, "architecture.max_batch_delay_ms"))
         if delay is not None and delay >= 0:
             source("batcher.max_queue_delay_ms")
             delay = min(delay, MAX_QUEUE_DELAY_MS_LIMITS[1])
@@ -233,7 +232,7 @@ def _derive_batcher(tree: Mapping[str, Any], note: Any, source: Any) -> dict[str
 
 
 def _derive_budget(tree: Mapping[str, Any], note: Any, source: Any) -> float | None:
-    inference = finite_number(_get(tree, "latency_budget.inference_budget_ms"))
+    inference = finite_number(fact_at(tree, "latency_budget.inference_budget_ms"))
     if inference is None:
         note("latency_p99_budget_ms", "default", "P99 latency is not set, so there is no budget for the model; "
                                                  "the benchmark uses 10 x its own single-request time.")
@@ -243,7 +242,7 @@ def _derive_budget(tree: Mapping[str, Any], note: Any, source: Any) -> float | N
                                                  "left for the model; the benchmark uses 10 x its own "
                                                  "single-request time.")
         return None
-    queueing = finite_number(_get(tree, "latency_budget.queueing_ms")) or 0.0
+    queueing = finite_number(fact_at(tree, "latency_budget.queueing_ms")) or 0.0
     budget = inference + max(queueing, 0.0)
     source("latency_p99_budget_ms")
     low, high = LATENCY_P99_BUDGET_MS_LIMITS
@@ -256,8 +255,8 @@ def _derive_budget(tree: Mapping[str, Any], note: Any, source: Any) -> float | N
 
 
 def _derive_target(tree: Mapping[str, Any], queries: int, note: Any, source: Any) -> float | None:
-    model_peak = finite_number(_get(tree, "capacity.model_peak_qps"))
-    replicas = _get(tree, "capacity.replicas_for_load")
+    model_peak = finite_number(fact_at(tree, "capacity.model_peak_qps"))
+    replicas = fact_at(tree, "capacity.replicas_for_load")
     if model_peak is None:
         note("target_qps", "default", "Peak QPS is not known; the server run uses half the measured capacity.")
         return None
@@ -299,6 +298,10 @@ def model_shape_key(spec_or_tree: Any) -> str:
     data = getattr(spec_or_tree, "tree", spec_or_tree)
     if not isinstance(data, Mapping):
         return "unknown"
+    shape = data.get("shape")
+    if data.get("scenario") in GENERATIVE_SCENARIOS and isinstance(shape, Mapping):
+        return (f"decoder/{shape.get('layers')}x{shape.get('d_model')}/{shape.get('kv_heads')}x{shape.get('head_dim')}/"
+                f"{data.get('dtype', 'fp32')}")
     model = data.get("model")
     if isinstance(model, Mapping):
         family = model.get("family", "transformer")

@@ -6,12 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from engine.bench.api import SCENARIOS
 from engine.bench.spec_check import _check_number
 from engine.bench.spec_vocab import *  # noqa: F403 -- the limits results are checked against
-from engine.bench.spec_vocab import REFERENCE_DTYPE, finite_number, workload_for_spec
+from engine.bench.spec_vocab import (
+    GENERATIVE_DTYPES,
+    GENERATIVE_SCENARIOS,
+    REFERENCE_DTYPE,
+    finite_number,
+    workload_for_spec,
+)
 from engine.jsontext import JsonTextError, read_json
 from engine.serving.workloads import DTYPES
 
@@ -134,28 +141,12 @@ def measurements_from_result(
     if schema != 1:
         errors["schema_version"] = f"Expected schema_version 1, got {schema!r}."
     scenario = result.get("scenario")
+    if scenario in GENERATIVE_SCENARIOS:
+        return _generative_measurements(result, errors, expected_spec=expected_spec, now=now)
     if scenario not in SCENARIOS:
         errors["scenario"] = f"Scenario must be one of {', '.join(SCENARIOS)}."
 
-    def number(path: str, value: Any, low: float, high: float, *, required: bool, strict_low: bool = False,
-               ) -> float | None:
-        if value is None:
-            if required:
-                errors[path] = "Missing: the result has no value here."
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            errors[path] = "Must be a number."
-            return None
-        number_ = float(value)
-        if not math.isfinite(number_):
-            errors[path] = "Must be a finite number."
-        elif number_ < low or (strict_low and number_ == low):
-            errors[path] = f"Must be {'above' if strict_low else 'at least'} {low:g} (got {number_:g})."
-        elif number_ > high:
-            errors[path] = f"{number_:g} is not plausible (at most {high:g})."
-        else:
-            return number_
-        return None
+    number = partial(_result_number, errors)
 
     max_qps = number("max_qps_at_p99", result.get("max_qps_at_p99"), 0.0, RESULT_QPS_MAX, required=True)
     budget = number("latency_p99_budget_ms", result.get("latency_p99_budget_ms"), 0.0, RESULT_MS_MAX,
@@ -273,6 +264,137 @@ def measurements_from_result(
         "p99_valid": result.get("p99_valid") if isinstance(result.get("p99_valid"), bool) else None,
         "max_qps_confirmed": (result.get("max_qps_confirmed") if isinstance(result.get("max_qps_confirmed"), bool)
                               else None),
+    }
+    return {"measurements": measurements, "provenance": dict(provenance), "result": dict(result),
+            "notes": notes}, {}
+
+
+def _result_number(errors: dict[str, str], path: str, value: Any, low: float, high: float, *, required: bool,
+                   strict_low: bool = False) -> float | None:
+    """A finite number of a result within [low, high], or None with the error under `path`."""
+    if value is None:
+        if required:
+            errors[path] = "Missing: the result has no value here."
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        errors[path] = "Must be a number."
+        return None
+    number_ = float(value)
+    if not math.isfinite(number_):
+        errors[path] = "Must be a finite number."
+    elif number_ < low or (strict_low and number_ == low):
+        errors[path] = f"Must be {'above' if strict_low else 'at least'} {low:g} (got {number_:g})."
+    elif number_ > high:
+        errors[path] = f"{number_:g} is not plausible (at most {high:g})."
+    else:
+        return number_
+    return None
+
+
+def _generative_measurements(result: Mapping[str, Any], errors: dict[str, str], *,
+                             expected_spec: Mapping[str, Any] | None,
+                             now: dt.datetime | None) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """`measurements_from_result` for a generative run (scenario generate-...): goodput, output
+    tokens/s, TTFT p99, TPOT p99 (p99 over all requests, an unfinished one infinitely late).
+
+    Refused as well as a server run is: a p99 above its own SLO where the run claims the SLO met
+    (or the reverse), p50 above p99, a max rate whose run missed the SLO, a result for another
+    decoder or other SLOs than the design's spec, missing provenance."""
+    number = partial(_result_number, errors)
+    scenario = str(result["scenario"])
+    metrics = result.get("metrics")
+    slo = result.get("slo") if isinstance(result.get("slo"), Mapping) else {}
+    if not isinstance(metrics, Mapping):
+        errors["metrics"] = "Missing: a generative result records the measured run's metrics."
+        metrics = {}
+    ttft_slo = number("slo.ttft_slo_ms", slo.get("ttft_slo_ms"), 0.0, RESULT_MS_MAX, required=True, strict_low=True)
+    tpot_slo = number("slo.tpot_slo_ms", slo.get("tpot_slo_ms"), 0.0, RESULT_MS_MAX, required=True, strict_low=True)
+    ttft = number("metrics.ttft_p99_all_ms", metrics.get("ttft_p99_all_ms"), 0.0, RESULT_MS_MAX, required=False)
+    tpot = number("metrics.tpot_p99_all_ms", metrics.get("tpot_p99_all_ms"), 0.0, RESULT_MS_MAX, required=False)
+    tokens_s = number("metrics.output_tokens_per_s", metrics.get("output_tokens_per_s"), 0.0, RESULT_QPS_MAX,
+                      required=True)
+    goodput = number("metrics.goodput_rps", metrics.get("goodput_rps"), 0.0, RESULT_QPS_MAX, required=True)
+    duration = number("duration_s", result.get("duration_s"), 0.0, RESULT_DURATION_S_MAX, required=True)
+    for kind, p99 in (("ttft", ttft), ("tpot", tpot)):
+        summary = metrics.get(kind) if isinstance(metrics.get(kind), Mapping) else {}
+        p50 = number(f"metrics.{kind}.p50_ms", summary.get("p50_ms"), 0.0, RESULT_MS_MAX, required=False)
+        if p50 is not None and p99 is not None and p50 > p99:
+            errors[f"metrics.{kind}.p50_ms"] = (f"{kind.upper()} p50 ({p50:g} ms) above its p99 ({p99:g} ms): the "
+                                                "percentiles are inconsistent.")
+    met = metrics.get("slo_met")
+    if not isinstance(met, bool):
+        errors["metrics.slo_met"] = "Missing: the result says whether both p99s met their SLOs."
+    elif None not in (ttft_slo, tpot_slo) and not any(k.startswith("metrics.") for k in errors):
+        holds = ttft is not None and tpot is not None and ttft <= ttft_slo and tpot <= tpot_slo
+        if met != holds:
+            errors["metrics.slo_met"] = (f"The run says the SLOs were {'met' if met else 'missed'}, but TTFT p99 "
+                                         f"{ttft} ms / SLO {ttft_slo:g} ms and TPOT p99 {tpot} ms / SLO "
+                                         f"{tpot_slo:g} ms say otherwise.")
+    capacity = goodput
+    if scenario == "generate-max-qps":
+        capacity = number("max_rate_rps", result.get("max_rate_rps"), 0.0, RESULT_QPS_MAX, required=True)
+        if capacity and met is False:
+            errors["max_rate_rps"] = (f"A max rate of {capacity:g} requests/s whose run missed the SLOs: the "
+                                      "rate does not hold at them.")
+
+    seed = result.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        errors["seed"] = "Must be a whole number."
+    started_at = _parse_time(result.get("started_at"))
+    if started_at is None:
+        errors["started_at"] = "Must be an ISO 8601 time with a time zone, e.g. 2025-01-31T12:00:00+00:00."
+    elif now is not None and started_at > now + dt.timedelta(minutes=5):
+        errors["started_at"] = "The run starts in the future."
+    workload = result.get("workload") if isinstance(result.get("workload"), Mapping) else {}
+    dtype = workload.get("dtype")
+    if dtype not in GENERATIVE_DTYPES:
+        errors["workload.dtype"] = f"Dtype must be one of {', '.join(GENERATIVE_DTYPES)}."
+    settings = result.get("settings") if isinstance(result.get("settings"), Mapping) else {}
+    if expected_spec is not None:
+        wanted = expected_spec.get("shape")
+        if isinstance(wanted, Mapping):
+            differs = sorted(k for k, v in wanted.items() if workload.get(k) != v)
+            if differs:
+                errors["workload"] = ("The result is for a different decoder than the design asks for "
+                                      f"({', '.join(differs)} differ): run the design's spec.")
+        for key in ("ttft_slo_ms", "tpot_slo_ms"):
+            want, got = finite_number(expected_spec.get(key)), finite_number(slo.get(key))
+            if want is not None and got is not None and not math.isclose(want, got, rel_tol=1e-6):
+                errors[f"slo.{key}"] = f"The run used {got:g} ms; the design's spec asks for {want:g} ms."
+    provenance = result.get("provenance")
+    device = None
+    if not isinstance(provenance, Mapping) or not provenance:
+        errors["provenance"] = "Missing: a measurement records where and with what it ran."
+    else:
+        device = _check_provenance(provenance, settings, errors)
+    if errors:
+        return None, errors
+    notes: list[str] = []
+    if result.get("valid") is False:
+        notes.append("The run was cut short (requests unfinished at the drain limit): its p99s are not a claim.")
+    if ttft is None or tpot is None:
+        notes.append("Some requests did not finish: the TTFT / TPOT p99 over all requests is unbounded.")
+    finished = started_at + dt.timedelta(seconds=duration)
+    measurements = {
+        "goodput_rps": capacity,
+        "output_tokens_per_s": tokens_s,
+        "ttft_p99_ms": ttft,
+        "tpot_p99_ms": tpot,
+        "device": device,
+        "dtype": dtype,
+        "torch_version": provenance.get("torch_version"),
+        "max_batch_size": ((settings.get("scheduler") or {}).get("max_num_seqs")
+                           if isinstance(settings.get("scheduler"), Mapping) else None),
+        "seed": seed,
+        "duration_s": duration,
+        "measured_at": finished.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
+        # Not read by build_facts; for the app.
+        "source": "benchmark",
+        "scenario": scenario,
+        "ttft_slo_ms": ttft_slo,
+        "tpot_slo_ms": tpot_slo,
+        "slo_met": met,
+        "requests": metrics.get("requests"),
     }
     return {"measurements": measurements, "provenance": dict(provenance), "result": dict(result),
             "notes": notes}, {}

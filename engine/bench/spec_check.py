@@ -28,6 +28,10 @@ def validate_spec(data: Any) -> tuple[dict[str, Any], dict[str, str]]:
     clean: dict[str, Any] = {}
     if not isinstance(data, Mapping):
         return {}, {"$": "The spec must be an object (a mapping of field to value)."}
+    if data.get("scenario") in GENERATIVE_SCENARIOS:
+        from engine.bench.generative_spec import check_generative
+
+        return check_generative(data)
     for key in data:
         if key not in SPEC_KEYS:
             errors[str(key)] = f"Unknown field {key!r}; the spec fields are {', '.join(SPEC_KEYS)}."

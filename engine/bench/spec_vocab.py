@@ -92,6 +92,16 @@ DEFAULT_MAX_BATCH_DELAY_MS = 5.0  # architecture.max_batch_delay_ms's default
 CUDA_DEVICE = re.compile(r"cuda:\d{1,2}")
 
 
+def fact_at(tree: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of a facts tree (None where it is missing)."""
+    node: Any = tree
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
 def finite_number(value: Any) -> float | None:
     """A finite int or float as float; None for anything else (bools included)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -108,3 +118,50 @@ def workload_for_spec(spec: Mapping[str, Any]) -> dict[str, Any] | None:
         return workload_from_spec(dict(spec)).to_dict()
     except (TypeError, ValueError, KeyError):
         return None
+
+
+# --- generative (decoder LLM) specs: engine.bench.generate.run's keys -----------------------
+GENERATIVE_SCENARIOS = ("generate-offline", "generate-server", "generate-max-qps")
+GENERATIVE_SPEC_KEYS = (
+    "scenario", "params", "shape", "vocab_size", "dtype", "device", "threads", "input_len_dist",
+    "output_len_dist", "requests", "rate", "burstiness", "seed", "block_size", "num_blocks",
+    "kv_budget_mb", "max_num_seqs", "max_num_batched_tokens", "ttft_slo_ms", "tpot_slo_ms",
+    "static_batch_size", "max_drain_s",
+)
+GENERATIVE_DTYPES = ("fp32", "bf16", "fp16")
+# The reference decoder a worker builds: a design's model above this size is run as a decoder of
+# this size with the same KV budget in sequences (a GPU worker holds it in bf16 with room to spare).
+GENERATIVE_REFERENCE_PARAMS_MAX = 500_000_000
+GENERATIVE_PARAMS_LIMITS = (100_000, 2_000_000_000)
+GENERATIVE_REQUESTS_LIMITS = (1, 20_000)
+# A design's run: enough requests that the p99 is more than the maximum of a handful.
+GENERATIVE_DEFAULT_REQUESTS = 200
+GENERATIVE_RATE_LIMITS = (0.01, 100_000.0)
+GENERATIVE_SLO_MS_LIMITS = (0.1, 600_000.0)
+GENERATIVE_TOKENS_LIMITS = (1, 32_768)  # one sequence: prompt + output
+MAX_NUM_SEQS_LIMITS = (1, 4096)
+NUM_BLOCKS_LIMITS = (1, 10_000_000)
+BLOCK_SIZE_LIMITS = (1, 256)
+MAX_NUM_BATCHED_TOKENS_LIMITS = (1, 65_536)
+KV_BUDGET_MB_LIMITS = (1.0, 1_000_000.0)
+BURSTINESS_LIMITS = (0.01, 100.0)
+MAX_DRAIN_S_LIMITS = (1.0, MAX_SERVER_RUN_S)
+VOCAB_SIZE_LIMITS = (2, 1_000_000)
+DEFAULT_BLOCK_SIZE = 16
+# "quick" on a generative design: a 2 M-parameter reference, prompts and outputs a sixteenth of the
+# design's (at least QUICK_MIN_TOKENS), QUICK_REQUESTS requests all at once: seconds on one CPU thread.
+QUICK_PARAMS = 2_000_000
+QUICK_REQUESTS = 16
+QUICK_LENGTH_DIVISOR = 16
+QUICK_MIN_TOKENS = 4
+GENERATIVE_SPEC_SOURCES = {
+    "params": "requirements.model_params_billions",
+    "dtype": "requirements.model_dtype, architecture.quantization",
+    "input_len_dist": "requirements.input_tokens_per_request",
+    "output_len_dist": "requirements.output_tokens_per_request",
+    "ttft_slo_ms": "requirements.time_to_first_token_ms",
+    "tpot_slo_ms": "requirements.time_per_output_token_ms",
+    "max_num_seqs": "architecture.max_batch_size, memory.max_concurrent_sequences",
+    "num_blocks": "memory.max_concurrent_sequences (the chosen GPU's KV room)",
+    "rate": "capacity.model_peak_qps / capacity.replicas_for_load",
+}
