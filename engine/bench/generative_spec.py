@@ -190,7 +190,9 @@ def derive_generative(tree: Mapping[str, Any], note: Callable[[str, str, str], N
     else:
         note("rate", "default", "One replica's peak rate is not known; the search starts at half the "
                                 "reference's offline rate.")
-    key = f"decoder_llm/{params}/{dtype}/{layers}x{kv_heads}x{head_dim}"
+    # From the entered inputs only, so a design document (no memory.* facts) gives the same key.
+    entered = (fact_at(tree, f"requirements.model_{k}") for k in ("layers", "kv_heads", "head_dim"))
+    key = f"decoder_llm/{params}/{dtype}/" + "x".join(str(v) if v is not None else "-" for v in entered)
     return spec, key
 
 
