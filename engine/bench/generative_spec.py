@@ -307,7 +307,7 @@ def check_generative(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
             errors["num_blocks"] = (f"{blocks} blocks of {block} tokens hold {blocks * block:,} tokens, less than "
                                     f"one sequence ({max_len:,}): no request could finish.")
     if data["scenario"] == "generate-server" and clean.get("rate") is None and "rate" not in errors:
-        errors["rate"] = "A server run needs a rate (requests/s)."
+        errors["rate"] = "The server scenario needs rate (requests/s)."
     rate, requests = clean.get("rate"), clean.get("requests", GENERATIVE_DEFAULT_REQUESTS)
     if rate and "requests" not in errors and requests / rate > MAX_SERVER_RUN_S:
         errors["rate"] = (f"At {rate:g} requests/s, {requests} requests take {requests / rate / 60:.0f} minutes; a "

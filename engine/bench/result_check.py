@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from engine.bench.api import SCENARIOS
 from engine.bench.spec_check import _check_number
 from engine.bench.spec_vocab import *  # noqa: F403 -- the limits results are checked against
 from engine.bench.spec_vocab import (

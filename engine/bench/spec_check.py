@@ -6,7 +6,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from engine.bench.api import BATCHER_FIELDS, PRESETS, SCENARIOS
 from engine.bench.spec_vocab import *  # noqa: F403 -- the limits this module checks against
 from engine.bench.spec_vocab import CUDA_DEVICE
 from engine.serving.policy import BatcherConfig

@@ -14,6 +14,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+SCENARIOS = ("capacity", "offline", "server", "max-qps", "overload", "sweep")
+PRESETS = ("reference-mlp", "bert-base", "noop")
+BATCHER_FIELDS = (
+    "max_batch_size", "max_queue_delay_ms", "preferred_batch_sizes", "max_queue_size", "num_slots",
+)
+
 # --- limits (inclusive) ---------------------------------------------------------------------
 QUERIES_LIMITS = (100, 200_000)
 # MLPerf's minimum for a p99 claim (engine.bench.stats.MIN_QUERIES_FOR_P99); fewer is marked short.

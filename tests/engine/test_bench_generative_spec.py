@@ -111,3 +111,11 @@ def test_a_generative_result_for_other_slos_than_the_designs_is_refused(quick_re
     spec, result = quick_result
     _, errors = measurements_from_result(result, expected_spec={**spec, "ttft_slo_ms": 1.0})
     assert "slo.ttft_slo_ms" in errors
+
+
+def test_run_refuses_what_the_validator_refuses_naming_each_field():
+    with pytest.raises(ValueError) as caught:
+        run({"queries": 5, "model": {"params": 1000, "colour": "red"}})
+    assert "queries:" in str(caught.value) and "model.colour:" in str(caught.value)
+    with pytest.raises(ValueError, match="requests:"):
+        run({"scenario": "generate-offline", "requests": 0})
