@@ -83,6 +83,12 @@ def test_a_generative_run_of_the_demo_design_is_measured_by_the_worker(celery_wo
     for key in ("ttft_vs_load", "tpot_vs_load", "tokens_vs_concurrency", "kv_blocks_over_run", "steps_over_run"):
         assert f'id="figure-{run.pk}-{key}"' in page, key
 
+    # The report's benchmark chapter: the token numbers and the same charts (one module, page and PDF).
+    report = client.get(reverse("reports:draft", args=[demo_design.pk])).content.decode()
+    assert "Output tokens/s per replica" in report and "TTFT p99" in report
+    for key in ("ttft_vs_load", "tpot_vs_load", "kv_blocks_over_run"):
+        assert f'id="chart-bench_{key}"' in report, key
+
 
 def test_a_generative_spec_out_of_its_limits_is_refused_naming_the_field(client_for, reviewer, demo_design):
     client = client_for(reviewer)
