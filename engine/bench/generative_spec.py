@@ -126,7 +126,9 @@ def derive_generative(tree: Mapping[str, Any], note: Callable[[str, str, str], N
         note("input_len_dist", "adjusted", f"Prompts and outputs around the design's means would pass the "
                                            f"{limit:,}-token context; every request has {n_in} + {n_out} tokens.")
     max_len = input_len.high + output_len.high
-    shape = DecoderShape.from_params(reference, vocab_size=_REFERENCE_VOCAB, max_position=max(64, max_len))
+    # Llama's vocabulary from 100 M parameters; below, its embedding would outweigh the layers.
+    vocab = _REFERENCE_VOCAB if reference >= 100_000_000 else _QUICK_VOCAB
+    shape = DecoderShape.from_params(reference, vocab_size=vocab, max_position=max(64, max_len))
     design_shape = (f"{layers} layers, {kv_heads} KV heads x {head_dim}" if layers and kv_heads and head_dim
                     else "shape unknown")
     if reference != params:
