@@ -2,6 +2,11 @@
 against calling `engine.bench.run` directly on the same spec (issue 9; target: within 5 %).
 
     python benchmarks/job_overhead.py --out benchmarks/results/job-overhead [--repeats 5]
+    python benchmarks/job_overhead.py --design generative --out benchmarks/results/job-overhead-generative
+
+`--design generative` (issue 26) benchmarks the demo design (the example design, a decoder LLM)
+instead: its derived generative spec with the "quick" preset and GENERATIVE_REQUESTS requests (a
+2 M-parameter decoder, all requests at once, a few seconds on CPU), through the same two paths.
 
 Uses a scratch database and broker of its own (SQLite and the filesystem broker in a temporary
 DATA_DIR, the embedded default; or DATABASE_URL / CELERY_BROKER_URL when set, e.g. PostgreSQL and
@@ -46,6 +51,11 @@ INPUTS = {
 }  # fmt: skip
 
 
+# The generative run: the quick preset with more requests, so the engine runs for several seconds as a
+# design's job does (at 256 requests, 1.7 s, the job's fixed ~0.1 s of queue pickup is 6 %).
+GENERATIVE_REQUESTS = 1024
+
+
 def start_worker(log_path: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "celery", "-A", "reviewapp", "worker", "-Q", "gpu", "-P", "solo",
                "-n", f"job-overhead-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
@@ -66,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="writes <out>.json and <out>.md")
     parser.add_argument("--repeats", type=int, default=6, help="pairs (direct, job); even: ABBA order")
+    parser.add_argument("--design", choices=("mlp", "generative"), default="mlp",
+                        help="mlp: a 200k-parameter MLP's capacity spec; generative: the demo LLM design, quick")
     args = parser.parse_args(argv)
 
     scratch = Path(tempfile.mkdtemp(prefix="job-overhead-"))
@@ -83,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     from engine.bench.design_spec import spec_from_facts
     from reviewapp.accounts.models import Membership, Team
     from reviewapp.benchmarks import services
+    from engine.design import example_design
     from reviewapp.benchmarks.models import BenchmarkRun
+    from reviewapp.benchmarks.specs import build_spec
     from reviewapp.designs.models import Design
     from reviewapp.designs.selectors import design_assessment
 
@@ -93,9 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     team, _ = Team.objects.get_or_create(slug="job-overhead", defaults={"name": "Job overhead"})
     user, _ = get_user_model().objects.get_or_create(username="job-overhead")
     Membership.objects.get_or_create(user=user, team=team, defaults={"role": "owner"})
-    design, _ = Design.objects.update_or_create(team=team, name="Job overhead", defaults={"inputs": INPUTS})
+    inputs = example_design() if args.design == "generative" else INPUTS
+    design, _ = Design.objects.update_or_create(team=team, name=f"Job overhead ({args.design})",
+                                                defaults={"inputs": inputs})
     derived = spec_from_facts(design_assessment(design).facts.tree)
     spec = {**derived.spec, "device": "cpu"}
+    if args.design == "generative":
+        spec = build_spec(spec, "quick", {"requests": GENERATIVE_REQUESTS})
     log(f"spec {json.dumps(spec)}")
 
     worker = start_worker(scratch / "worker.log")
@@ -172,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         "broker": settings.CELERY_BROKER_URL.split("://")[0],
         "worker": "celery worker -P solo -Q gpu (one process, as the gpu-worker service)",
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "python": platform.python_version()},
+        "design": args.design,
         "spec": spec,
         "repeats": args.repeats,
     }
@@ -183,8 +202,12 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"`{meta['command']}` — {args.repeats} interleaved pairs (ABBA) after one warm-up of each; "
         f"{meta['database']} + {meta['broker']} broker, {meta['worker']}; "
-        f"{meta['machine']['platform']}, {meta['machine']['cpu_count']} cores (shared). Spec: the design's derived "
-        f"capacity spec (200k-parameter MLP, {spec['queries']} queries per server run) on CPU.",
+        f"{meta['machine']['platform']}, {meta['machine']['cpu_count']} cores (shared). Spec: " + (
+            f"the demo LLM design's generative spec, quick preset ({spec.get('requests')} requests at once to a "
+            "2 M-parameter decoder, prompts and outputs a sixteenth of the design's) on CPU."
+            if args.design == "generative" else
+            f"the design's derived capacity spec (200k-parameter MLP, {spec.get('queries')} queries per server run) "
+            "on CPU."),
         "",
         "| measure | median |",
         "|---|---:|",

@@ -39,6 +39,8 @@ SERIAL_TESTS = (
     "tests/engine/test_serving_*.py",
     "tests/engine/test_charts.py",
     "tests/reviewapp/test_benchmark_worker.py",
+    "tests/reviewapp/test_benchmark_generative_worker.py",
+    "tests/e2e/test_generative_benchmark_browser.py",
     "tests/e2e/test_benchmark_browser.py",
     "tests/test_slow_clients.py",  # a probe must answer within 1 s
 )

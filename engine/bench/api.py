@@ -56,15 +56,12 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from engine.bench.search import Cancelled
+
+# The spec's vocabulary is spec_vocab's (re-exported here); run() checks a spec with spec_check.
+from engine.bench.spec_vocab import BATCHER_FIELDS, GENERATIVE_SCENARIOS, PRESETS, SCENARIOS
 from engine.bench.stats import MIN_QUERIES_FOR_P99, BenchResult, host_provenance, utc_now
 from engine.bench.threads import pin_threads
 
-SCENARIOS = ("capacity", "offline", "server", "max-qps", "overload", "sweep")
-GENERATIVE_SCENARIOS = ("generate-offline", "generate-server", "generate-max-qps")
-PRESETS = ("reference-mlp", "bert-base", "noop")
-BATCHER_FIELDS = (
-    "max_batch_size", "max_queue_delay_ms", "preferred_batch_sizes", "max_queue_size", "num_slots",
-)
 RESULT_KEYS = (
     "latency_p99_budget_ms", "max_qps_at_p99", "max_qps_confirmed", "target_qps", "p99_ms",
     "p50_ms", "p99_valid", "batch_time_fit", "offline_max_qps", "offline", "search", "server",
@@ -82,15 +79,8 @@ def workload_from_spec(spec: dict[str, Any]):
     given = [k for k in ("workload", "model", "preset") if spec.get(k) is not None]
     if len(given) > 1:
         raise ValueError("give only one of workload, model, preset")
-    if "model" in given:
+    if "model" in given:  # checked by validate_spec (fields, params, limits)
         m = dict(spec["model"])
-        if "params" not in m:
-            raise ValueError("model needs params (parameter count)")
-        allowed = {"params", "family", "dtype", "seq_len", "input_dim", "output_dim", "depth",
-                   "vocab_size", "seed"}
-        unknown = set(m) - allowed
-        if unknown:
-            raise ValueError(f"unknown model fields: {sorted(unknown)}")
         m["params"] = int(m["params"])
         return from_description(**m)
     if "workload" in given:
@@ -129,7 +119,15 @@ def run(
     Blocking. Called from a thread whose event loop is running (an async caller, a
     test under Playwright), it runs in a thread of its own, since the core needs
     an event loop of its own.
+
+    Raises ValueError naming every field `validate_spec` refuses (unknown keys, wrong types,
+    values outside `engine.bench.spec_vocab`'s limits): the one check, shared with the app.
     """
+    from engine.bench.spec_check import validate_spec
+
+    _, errors = validate_spec(spec)
+    if errors:
+        raise ValueError("invalid benchmark spec: " + "; ".join(f"{k}: {v}" for k, v in sorted(errors.items())))
     if spec.get("scenario") in GENERATIVE_SCENARIOS:
         from engine.bench.generate.run import run_generate
 
@@ -150,18 +148,12 @@ def _run(
     started = time.perf_counter()
     started_at = utc_now()
     scenario = spec.get("scenario", "capacity")
-    if scenario not in SCENARIOS:
-        raise ValueError(f"scenario must be one of {SCENARIOS}")
     threads = pin_threads(spec.get("threads"))
     workload = workload_from_spec(spec)
     config = batcher_from_spec(spec)
     seed = int(spec.get("seed", 0))
     queries = int(spec.get("queries", MIN_QUERIES_FOR_P99))
-    if queries < 100:
-        raise ValueError("queries must be >= 100")
     run_budgets = float(spec.get("run_budgets", 20))
-    if not run_budgets >= 0:
-        raise ValueError("run_budgets must be >= 0")
     out: dict[str, Any] = dict.fromkeys(RESULT_KEYS)
     notes: list[str] = []
     if queries < MIN_QUERIES_FOR_P99:

@@ -343,9 +343,13 @@ FIGURES = (
 
 def benchmark_figures(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The figures that apply to ``result``, in reading order, each as
-    ``{"key": ..., "title": ..., "figure": {...}}``; an empty list when none does."""
+    ``{"key": ..., "title": ..., "figure": {...}}``; an empty list when none does. A generative
+    result gets ``engine.charts.generative``'s figures."""
+    from engine.charts.generative import GENERATIVE_FIGURES
+
+    generative = isinstance(result, dict) and str(result.get("scenario", "")).startswith("generate-")
     out = []
-    for key, build in FIGURES:
+    for key, build in GENERATIVE_FIGURES if generative else FIGURES:
         figure = build(result)
         if figure is not None:
             out.append({"key": key, "title": figure["layout"]["title"]["text"], "figure": figure})

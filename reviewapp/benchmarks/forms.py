@@ -2,7 +2,7 @@ from django import forms
 
 from engine.bench.design_spec import DEVICES, MAX_UPLOAD_BYTES
 from engine.design import field
-from reviewapp.benchmarks.specs import ADJUSTABLE, PRESETS
+from reviewapp.benchmarks.specs import ADJUSTABLE, GENERATIVE_ADJUSTABLE, PRESETS
 
 
 class RunForm(forms.Form):
@@ -22,14 +22,20 @@ class RunForm(forms.Form):
     device = forms.CharField(required=False, max_length=16, label="Device",
                              help_text=f"{', '.join(DEVICES)} or cuda:N")
     seed = forms.IntegerField(required=False, label="Seed")
+    # A generative design's run (engine.bench.generative_spec's limits, checked by validate_spec).
+    requests = forms.IntegerField(required=False, label="Requests per run")
+    rate = forms.FloatField(required=False, label="Rate (requests/s)")
+    ttft_slo_ms = forms.FloatField(required=False, label="TTFT SLO, p99 (ms)")
+    tpot_slo_ms = forms.FloatField(required=False, label="TPOT SLO, p99 (ms)")
+    max_num_seqs = forms.IntegerField(required=False, label="Max sequences at once")
 
     def adjustments(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in ADJUSTABLE}
+        return {name: self.cleaned_data.get(name) for name in {**ADJUSTABLE, **GENERATIVE_ADJUSTABLE}}
 
     @property
     def adjusted(self) -> bool:
         """True when any field of the spec was changed (or could not even be read)."""
-        if any(name in self.errors for name in ADJUSTABLE):
+        if any(name in self.errors for name in {**ADJUSTABLE, **GENERATIVE_ADJUSTABLE}):
             return True
         return any(value not in (None, "") for value in self.adjustments().values())
 

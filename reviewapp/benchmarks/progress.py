@@ -4,6 +4,10 @@ The engine reports stage markers with a `fraction` (setup 0, offline 0.05, max-q
 server 0.8, done 1) and, between them, one event per offline batch size or search probe without
 one. Each of those moves the bar a third of the way to the next marker, so it keeps advancing
 without knowing in advance how many steps a stage takes, and never goes backwards.
+
+A generative run (engine.bench.generate) gives every event a fraction, and within a run one
+event per finished request whose message is the phase shown: "offline: 112 of 256 requests
+done, about 1.3 s left" (also as requests_done, requests_total, eta_s).
 """
 
 from __future__ import annotations

@@ -16,7 +16,15 @@ from reviewapp.benchmarks import services
 from reviewapp.benchmarks.forms import KnownThroughputForm, RunForm, UploadForm
 from reviewapp.benchmarks.models import BenchmarkRun
 from reviewapp.benchmarks.selectors import design_shape_key, measurements_in_force, runs_for_design
-from reviewapp.benchmarks.specs import build_spec, cli_command, error_field, spec_rows
+from engine.bench.generative_spec import is_generative
+from reviewapp.benchmarks.specs import (
+    GENERATIVE_PRESETS,
+    adjustable_fields,
+    build_spec,
+    cli_command,
+    error_field,
+    spec_rows,
+)
 from reviewapp.designs.access import get_design_for_user, membership_of
 from reviewapp.designs.selectors import design_assessment
 
@@ -47,6 +55,8 @@ def benchmark_new(request: HttpRequest, pk: int) -> HttpResponse:
     can_review = _can_review(request, design)
     derived = _derived(design)
     form = RunForm(request.POST if request.method == "POST" else None)  # an empty POST is still a POST
+    if is_generative(derived.spec):
+        form.fields["preset"].choices = [(k, label) for k, (label, _) in GENERATIVE_PRESETS.items()]
     status = 200
     if request.method == "POST":
         valid = form.is_valid()
@@ -74,8 +84,7 @@ def benchmark_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "benchmarks/new.html", {
         "design": design, "form": form, "derived": derived, "can_review": can_review,
         "spec_rows": spec_rows(derived.spec, derived.sources),
-        "adjustable": [form[name] for name in ("queries", "max_batch_size", "max_queue_delay_ms",
-                                               "latency_p99_budget_ms", "target_qps", "device", "seed")],
+        "adjustable": [form[name] for name in adjustable_fields(derived.spec)],
     }, status=status)  # fmt: skip
 
 

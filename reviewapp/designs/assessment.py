@@ -71,6 +71,13 @@ GENERATIVE_ONLY = frozenset({"memory.kv_bytes_per_token", "memory.kv_cache_gb", 
                              "capacity.estimate.time_per_output_token_ms"})
 TOKEN_TIMES = (("capacity.estimate.time_to_first_token_ms", "Estimated time to first token"),
                ("capacity.estimate.time_per_output_token_ms", "Estimated time per output token"))
+# A generative design's tokens/s and token times, in Capacity: measured once a generative benchmark
+# ran (benchmark.*), else the throughput model's estimate.
+MEASURED_TOKENS = (("benchmark.output_tokens_per_s", "Output tokens/s per replica"),
+                   ("benchmark.goodput_rps", "Goodput per replica (both SLOs met)"),
+                   ("benchmark.ttft_p99_ms", "Measured time to first token, p99"),
+                   ("benchmark.tpot_p99_ms", "Measured time per output token, p99"))
+ESTIMATED_TOKENS = (("capacity.estimate.output_tokens_per_s", "Output tokens/s per replica"),)
 # The shape's own section, shown first for batch and streaming designs.
 SHAPE_PANELS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "batch": ("Batch job", (
@@ -278,8 +285,11 @@ def numbers_from_facts(facts: Facts) -> Numbers:
     shape = timing if timing in SHAPE_PANELS else "online"
     labels = SHAPE_LABELS.get(shape, {})
     generative = facts.get("requirements.workload_type") == "generative"
+    tokens = () if not generative else (
+        MEASURED_TOKENS if facts.get("benchmark.output_tokens_per_s") is not None else ESTIMATED_TOKENS)
+    extra = {"Latency budget": TOKEN_TIMES, "Capacity": tokens}
     panel = ((SHAPE_PANELS[shape],) if shape in SHAPE_PANELS else ()) + tuple(
-        (title, rows + (TOKEN_TIMES if title == "Latency budget" else ())) for title, rows in PANEL
+        (title, rows + extra.get(title, ())) for title, rows in PANEL
         if title not in SHAPE_OMITS.get(shape, ())) + (MEMORY_PANEL,)
     sections = tuple(
         (title, tuple(_number(facts, path, labels.get(path, label)) for path, label in rows

@@ -44,6 +44,13 @@ BENCHMARK_ROWS = (
     ("p95_ms_at_peak", "P95 at that rate", "{:,.2f} ms"),
     ("p99_ms_at_peak", "P99 at that rate", "{:,.2f} ms"),
     ("offline_throughput_per_s", "Best offline throughput", "{:,.1f} items/s"),
+    # A generative run's (engine.bench.result_check._generative_measurements).
+    ("goodput_rps", "Goodput per replica (TTFT and TPOT SLOs met)", "{:,.2f} req/s"),
+    ("output_tokens_per_s", "Output tokens/s per replica", "{:,.0f} tokens/s"),
+    ("ttft_p99_ms", "TTFT p99", "{:,.2f} ms"),
+    ("ttft_slo_ms", "TTFT SLO of the run", "{:,.2f} ms"),
+    ("tpot_p99_ms", "TPOT p99", "{:,.2f} ms"),
+    ("tpot_slo_ms", "TPOT SLO of the run", "{:,.2f} ms"),
     ("device", "Device", "{}"),
     ("dtype", "Precision", "{}"),
     ("torch_version", "torch", "{}"),

@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", choices=GENERATE_SCENARIOS)
     p.add_argument("--params", type=int, help="a Llama-layout decoder of about this many parameters")
     p.add_argument("--vocab-size", type=int, default=256)
-    for name in ("layers", "d-model", "heads", "kv-heads", "ffn-dim"):
+    for name in ("layers", "d-model", "heads", "kv-heads", "head-dim", "ffn-dim", "max-position"):
         p.add_argument(f"--{name}", type=int, help="explicit shape (instead of --params)")
     p.add_argument("--dtype", default="fp32", choices=("fp32", "bf16", "fp16"))
     p.add_argument("--device", default="auto")
@@ -56,7 +56,8 @@ def spec_from_args(args: argparse.Namespace) -> dict[str, Any]:
     for name in ("rate", "num_blocks", "kv_budget_mb", "ttft_slo_ms", "tpot_slo_ms", "static_batch_size"):
         if getattr(args, name) is not None:
             spec[name] = getattr(args, name)
-    explicit = {k: getattr(args, k) for k in ("layers", "d_model", "heads", "kv_heads", "ffn_dim")
+    explicit = {k: getattr(args, k) for k in ("layers", "d_model", "heads", "kv_heads", "head_dim", "ffn_dim",
+                                              "max_position")
                 if getattr(args, k) is not None}
     if explicit:
         if args.params is not None:

@@ -42,9 +42,12 @@ def drive(
     max_wall_s: float | None = None,
     start_delay_s: float = 0.002,
     late_tolerance_ms: float = 5.0,
+    on_finished: Callable[[int, int], None] | None = None,
 ) -> RunRecord:
     """Run ``workload`` through ``engine`` on ``clock`` (real or fake; ``sleep`` must advance
-    it). Stops ``max_wall_s`` after the start (what is left counts as unfinished: ``cut_short``)."""
+    it). Stops ``max_wall_s`` after the start (what is left counts as unfinished: ``cut_short``).
+    ``on_finished(done, total)`` is called after each step in which a request finished (progress
+    for a job page; it may raise to stop the run)."""
     reqs = workload.requests
     t0 = clock() + start_delay_s
     records = {
@@ -57,6 +60,7 @@ def drive(
     late = 0
     tolerance_s = late_tolerance_ms / 1000.0
     cut = False
+    finished = 0
     limit = None if max_wall_s is None else t0 + max_wall_s
     while i < n or engine.has_unfinished():
         now = clock()
@@ -73,8 +77,11 @@ def drive(
         if engine.has_unfinished():
             out = engine.step()
             if out is not None and (out.num_seqs or out.events):
+                before = finished
                 for ev in out.events:
-                    records[ev.request_id].token_times_s.append(ev.time_s)
+                    rec = records[ev.request_id]
+                    rec.token_times_s.append(ev.time_s)
+                    finished += len(rec.token_times_s) == rec.max_new_tokens
                 steps.append({
                     "start_s": round(out.step_start_s - t0, 6),
                     "step_ms": round((out.step_end_s - out.step_start_s) * 1000.0, 4),
@@ -85,6 +92,8 @@ def drive(
                     "kv_tokens": getattr(out, "num_kv_tokens", None),
                     "kv_blocks_used": out.kv_blocks_used,
                 })
+                if on_finished is not None and finished != before:
+                    on_finished(finished, n)
                 continue
             if i >= n:
                 raise RuntimeError("the engine has unfinished requests but scheduled nothing")

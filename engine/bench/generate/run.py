@@ -21,7 +21,9 @@ spec keys (all optional)::
 The result: status, scenario, workload (the decoder shape), settings, provenance, seed,
 started_at, duration_s, notes, and ``slo`` (the SLOs and how they were set), ``calibration``
 (step(1) and the longest prompt's prefill), ``metrics`` (the run's TTFT/TPOT/ITL/E2EL,
-goodput, tokens/s), ``steps`` (per-step summary), ``search`` (max-qps), ``max_rate_rps``.
+goodput, tokens/s), ``steps`` (per-step summary), ``search`` (max-qps), ``max_rate_rps``, ``probes`` (max-qps: each
+search run's metrics and step summary), ``step_series`` (the measured run's engine steps,
+thinned to MAX_STEP_SERIES: KV blocks and sequences over the run).
 """
 
 from __future__ import annotations
@@ -122,8 +124,22 @@ def make_gen_bench(spec: dict[str, Any], *, max_len: int) -> GenBench:
 
 
 def run_workload(bench: GenBench, workload: Workload, *, static_batch_size: int | None = None,
-                 max_wall_s: float | None = None) -> RunRecord:
-    return drive(bench.engine(static_batch_size=static_batch_size), workload, max_wall_s=max_wall_s)
+                 max_wall_s: float | None = None,
+                 on_finished: Callable[[int, int], None] | None = None) -> RunRecord:
+    return drive(bench.engine(static_batch_size=static_batch_size), workload, max_wall_s=max_wall_s,
+                 on_finished=on_finished)
+
+
+# A result keeps at most this many engine steps per run (evenly thinned) for the KV and batch charts.
+MAX_STEP_SERIES = 400
+
+
+def step_series(steps: list[dict[str, Any]], limit: int = MAX_STEP_SERIES) -> list[dict[str, Any]]:
+    """The run's engine steps, evenly thinned to ``limit`` (the first and last kept)."""
+    if len(steps) <= limit:
+        return list(steps)
+    stride = (len(steps) - 1) / (limit - 1)
+    return [steps[round(k * stride)] for k in range(limit)]
 
 
 def calibrate(bench: GenBench, prompt_len: int, *, repeats: int = 3, decode_tokens: int = 16) -> dict[str, Any]:
@@ -174,12 +190,14 @@ def default_slos(calibration: dict[str, Any], *, ttft_slo_ms: float | None = Non
 
 
 def measure_at(bench: GenBench, workload: Workload, slo: dict[str, Any], *,
-               static_batch_size: int | None = None, max_drain_s: float | None = 60.0) -> dict[str, Any]:
+               static_batch_size: int | None = None, max_drain_s: float | None = 60.0,
+               on_finished: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """One run: metrics, step summary, the raw steps (for the step-time fit) and validity. The
     run is cut ``max_drain_s`` after its last scheduled arrival (None: never)."""
     max_wall_s = None if max_drain_s is None else workload.requests[-1].arrival_offset_s + max_drain_s
     noise = noise_probe(0.02)
-    rec = run_workload(bench, workload, static_batch_size=static_batch_size, max_wall_s=max_wall_s)
+    rec = run_workload(bench, workload, static_batch_size=static_batch_size, max_wall_s=max_wall_s,
+                       on_finished=on_finished)
     metrics = summarise_requests(rec.records, ttft_slo_ms=slo["ttft_slo_ms"], tpot_slo_ms=slo["tpot_slo_ms"])
     return {
         "rate_rps": workload.rate_rps,
@@ -248,18 +266,31 @@ def run_generate(
     if not max_drain_s > 0:
         raise ValueError("max_drain_s must be > 0")
     notes: list[str] = []
-    out: dict[str, Any] = {k: None for k in ("slo", "calibration", "metrics", "steps", "search", "max_rate_rps")}
+    out: dict[str, Any] = {k: None for k in ("slo", "calibration", "metrics", "steps", "search", "max_rate_rps",
+                                                 "probes", "step_series")}
     provenance = host_provenance()
     settings: dict[str, Any] = {"threads": threads, "device": spec.get("device", "auto"),
                                 "static_batch_size": static_b, "max_drain_s": max_drain_s}
     shape_dict: dict[str, Any] = {}
     status, error = "ok", None
 
-    def report(stage: str, fraction: float, message: str) -> None:
+    def report(stage: str, fraction: float, message: str, **counts: Any) -> None:
         if progress is not None:
-            progress({"stage": stage, "fraction": fraction, "message": message})
+            progress({"stage": stage, "fraction": fraction, "message": message, **counts})
         if should_cancel is not None and should_cancel():
             raise Cancelled()
+
+    def counting(stage: str, low: float, high: float, label: str) -> Callable[[int, int], None]:
+        """Progress within one run: requests done of total and an ETA from the pace so far."""
+        began = time.perf_counter()
+
+        def on_finished(done: int, total: int) -> None:
+            elapsed = time.perf_counter() - began
+            eta = elapsed / done * (total - done)
+            report(stage, low + (high - low) * done / total,
+                   f"{label}: {done} of {total} requests done, about {eta:.1f} s left",
+                   requests_done=done, requests_total=total, eta_s=round(eta, 1))
+        return on_finished
 
     try:
         probe = make_workload(requests=requests, input_len=input_len, output_len=output_len, vocab_size=2,
@@ -286,13 +317,17 @@ def run_generate(
         out["slo"] = slo
         if scenario == "offline":
             report("offline", 0.2, f"{requests} requests at once")
-            r = measure_at(bench, workload.at_rate(None), slo, static_batch_size=static_b, max_drain_s=max_drain_s)
+            r = measure_at(bench, workload.at_rate(None), slo, static_batch_size=static_b, max_drain_s=max_drain_s,
+                           on_finished=counting("offline", 0.2, 0.99, "offline"))
             out["metrics"], out["steps"] = r["metrics"], r["steps"]
+            out["step_series"] = step_series(r["raw_steps"])
             out["valid"] = r["valid"]
         elif scenario == "server":
             report("server", 0.2, f"{requests} requests at {float(rate):g} requests/s")
-            r = measure_at(bench, workload, slo, static_batch_size=static_b, max_drain_s=max_drain_s)
+            r = measure_at(bench, workload, slo, static_batch_size=static_b, max_drain_s=max_drain_s,
+                           on_finished=counting("server", 0.2, 0.99, f"server at {float(rate):g} requests/s"))
             out["metrics"], out["steps"] = r["metrics"], r["steps"]
+            out["step_series"] = step_series(r["raw_steps"])
             out["valid"] = r["valid"]
         else:
             report("max-qps", 0.1, "offline rate to start the search from")
@@ -301,12 +336,27 @@ def run_generate(
 
             min_span_s = MIN_SPAN_TTFT_SLOS * slo["ttft_slo_ms"] / 1000.0
 
+            probes: list[dict[str, Any]] = []
+            series: dict[float, list[dict[str, Any]]] = {}
+
             def measure(r_rps: float) -> dict[str, Any]:
-                report("max-qps", 0.5, f"run at {r_rps:.3g} requests/s")
-                return measure_at(bench, lasting(workload, r_rps, min_span_s), slo, static_batch_size=static_b,
-                                  max_drain_s=max_drain_s)
+                k = len(probes) + 1
+                # The search has at most 10 probes (search_max_rate's max_steps): 0.1 .. 0.99.
+                low = 0.1 + 0.089 * min(k - 1, 10)
+                report("max-qps", low, f"probe {k}: run at {r_rps:.3g} requests/s")
+                r = measure_at(bench, lasting(workload, r_rps, min_span_s), slo, static_batch_size=static_b,
+                               max_drain_s=max_drain_s,
+                               on_finished=counting("max-qps", low, low + 0.089, f"probe {k} at {r_rps:.3g} requests/s"))
+                probes.append({"rate_rps": round(r_rps, 4), "metrics": r["metrics"], "steps": r["steps"],
+                               "valid": r["valid"]})
+                series[round(r_rps, 4)] = r["raw_steps"]
+                return r
 
             search = search_max_rate(measure, start_rps=start, should_cancel=should_cancel)
+            out["probes"] = probes
+            best_rate = (search.get("result") or {}).get("rate_rps")
+            if best_rate is not None and round(best_rate, 4) in series:
+                out["step_series"] = step_series(series[round(best_rate, 4)])
             out["search"] = search
             out["max_rate_rps"] = search["max_rate_rps"]
             best = search.get("result") or {}
