@@ -406,7 +406,8 @@ def test_a_name_that_breaks_lines_still_gets_its_email_with_a_one_line_subject(
         published, filled_design, member, reviewer, django_capture_on_commit_callbacks):
     """Names saved before control characters were refused (or through the admin) must not make the
     e-mail fail while the request records "requested" (issue 27, item 5)."""
-    Design.objects.filter(pk=filled_design.pk).update(name="Ranking\r\nBcc: everyone@example.com\x00")
+    # \x1b, not NUL: PostgreSQL refuses NUL in text, so no stored name can hold one.
+    Design.objects.filter(pk=filled_design.pk).update(name="Ranking\r\nBcc: everyone@example.com\x1b")
     filled_design.refresh_from_db()
     reviewer.email = "rafael@example.com"
     reviewer.save(update_fields=["email"])
