@@ -58,3 +58,24 @@ def prepare_demo(env: dict[str, str], database_url: str) -> None:
         # The demo seed is development-only (it publishes passwords); the server stays production.
         command_env = {**env, "DJANGO_ENV": "development"} if command == ["seed_demo"] else env
         subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=command_env, check=True, stdout=subprocess.DEVNULL)
+
+
+def start_gunicorn(env: dict[str, str], *, port: int, workers: int, extra: tuple[str, ...] = (),
+                   wait_s: float = 30.0) -> subprocess.Popen:
+    """gunicorn serving the app on loopback with sync workers, returned once the login page answers.
+
+    Sync workers explicitly: gunicorn also reads the root's gunicorn.conf.py (gthread), and the
+    published page and dashboard results were measured with sync workers."""
+    import urllib.request
+
+    server = subprocess.Popen([PY, "-m", "gunicorn", "reviewapp.wsgi", "-w", str(workers), "-b",
+                               f"127.0.0.1:{port}", "--log-level", "warning", "--worker-class", "sync",
+                               *extra], cwd=ROOT, env=env)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/").read()
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server

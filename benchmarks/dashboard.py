@@ -33,10 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from _common import PY, ROOT, log, prepare_demo
+from _common import PY, ROOT, log, prepare_demo, start_gunicorn
 from page import WRK_SCRIPT, check_target, login, machine, run_wrk, server_env
 
 DESIGNS = 200
@@ -125,16 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     log("preparing a fresh database")
     prepared = prepare_database(env, args.database_url, args.designs)
     base = f"http://127.0.0.1:{args.port}"
-    server = subprocess.Popen([PY, "-m", "gunicorn", "reviewapp.wsgi", "-w", str(args.workers), "-b",
-                               f"127.0.0.1:{args.port}", "--log-level", "warning", "--worker-class", "sync",
-                               "--timeout", "120"], cwd=ROOT, env=env)
+    server = start_gunicorn(env, port=args.port, workers=args.workers, extra=("--timeout", "120"))
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/accounts/login/").read()
-                break
-            except OSError:
-                time.sleep(0.2)
         session, csrf = login(base)
         cookie = f"sessionid={session}; csrftoken={csrf}"
         targets = [{"name": "bare view", "path": "/accounts/login/", "body": "", "headers": {},

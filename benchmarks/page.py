@@ -32,7 +32,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from _common import PY, ROOT, git_commit, log, prepare_demo
+from _common import PY, ROOT, git_commit, log, prepare_demo, start_gunicorn
 
 
 def server_env(database_url: str) -> dict[str, str]:
@@ -195,18 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     log("preparing a fresh database")
     ids = prepare_database(env, args.database_url)
     base = f"http://127.0.0.1:{args.port}"
-    server = subprocess.Popen([PY, "-m", "gunicorn", "reviewapp.wsgi", "-w", str(args.workers), "-b",
-                               f"127.0.0.1:{args.port}", "--log-level", "warning",
-                               # gunicorn also reads the root's gunicorn.conf.py (gthread): the
-                               # results in docs/performance.md were measured with sync workers.
-                               "--worker-class", "sync"], cwd=ROOT, env=env)
+    server = start_gunicorn(env, port=args.port, workers=args.workers, wait_s=20.0)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/accounts/login/").read()
-                break
-            except OSError:
-                time.sleep(0.2)
         session, csrf = login(base)
         cookie = f"sessionid={session}; csrftoken={csrf}"
         htmx = {"HX-Request": "true", "X-CSRFToken": csrf, "Content-Type": "application/x-www-form-urlencoded"}
